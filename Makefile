@@ -1,0 +1,29 @@
+# The README's commands. Everything installs into .venv on first use.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint local clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(BIN)/pynenc-dynamodb demo
+
+test: $(VENV)/.installed
+	bash infra/ensure-redis.sh
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check backend lambdas infra tests
+	$(BIN)/mypy
+
+local: $(VENV)/.installed
+	$(BIN)/pynenc-dynamodb local
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from pynenc_dynamodb.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,243 @@
+"""The pynenc side of the backends: serialization and pynenc semantics over a state store.
+
+The mixin holds no DynamoDB expression and no key; it turns pynenc objects into the
+strings pynenc already produces and hands them to a store (the table directly, or the
+state API), so every backend class shares one implementation of pynenc's contract.
+"""
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pynenc import exceptions
+from pynenc.invocation.dist_invocation import DistributedInvocation
+from pynenc.state_backend.base_state_backend import InvocationHistory
+from pynenc.workflow import WorkflowIdentity
+
+from pynenc_dynamodb.errors import AsyncWriteError, UnrestoredTaskError
+
+if TYPE_CHECKING:
+    from pynenc.app import AppInfo, Pynenc
+
+logger = logging.getLogger(__name__)
+
+Invocation = DistributedInvocation[Any, Any]
+
+
+class StateStore(Protocol):
+    """String-level state operations of one app, implemented over DynamoDB or HTTP."""
+
+    def put_invocation(self, invocation_id: str, body: str) -> None: ...
+    def get_invocation(self, invocation_id: str) -> str | None: ...
+    def add_history(
+        self, invocation_id: str, timestamp: datetime, body: str, record_id: str | None = None
+    ) -> None: ...
+    def get_history(self, invocation_id: str) -> Iterator[str]: ...
+    def put_result(self, invocation_id: str, body: str) -> None: ...
+    def get_result(self, invocation_id: str) -> str | None: ...
+    def put_exception(self, invocation_id: str, body: str) -> None: ...
+    def get_exception(self, invocation_id: str) -> str | None: ...
+    def put_workflow_data(self, workflow_id: str, key: str, body: str) -> None: ...
+    def get_workflow_data(self, workflow_id: str, key: str) -> str | None: ...
+    def put_deterministic_value(self, workflow_id: str, key: str, body: str) -> None: ...
+    def get_deterministic_value(self, workflow_id: str, key: str) -> str | None: ...
+    def put_app_info(self, app_id: str, body: str) -> None: ...
+    def get_app_info(self, app_id: str) -> str | None: ...
+    def put_sub_invocation(self, workflow_id: str, sub_invocation_id: str) -> None: ...
+    def sub_invocations(self, workflow_id: str) -> Iterator[str]: ...
+    def put_workflow_run(self, workflow_task_id: str, workflow_id: str, body: str) -> None: ...
+    def workflow_types(self) -> Iterator[str]: ...
+    def workflow_runs(self, workflow_task_id: str) -> Iterator[str]: ...
+    def all_workflow_runs(self) -> Iterator[str]: ...
+    def purge(self) -> int: ...
+
+
+def exception_to_json(exception: Exception, serialize: Any) -> str:
+    """The envelope pynenc's Redis backend uses: PynencErrors keep their own JSON form."""
+    if isinstance(exception, exceptions.PynencError):
+        envelope: dict[str, str | bool] = {
+            "error_name": exception.__class__.__name__,
+            "pynenc_error": True,
+            "error_data": exception.to_json(),
+        }
+    else:
+        envelope = {
+            "error_name": exception.__class__.__name__,
+            "pynenc_error": False,
+            "error_data": serialize(exception),
+        }
+    return json.dumps(envelope)
+
+
+def exception_from_json(body: str, deserialize: Any) -> Exception:
+    envelope = json.loads(body)
+    if envelope["pynenc_error"]:
+        return exceptions.PynencError.from_json(envelope["error_name"], envelope["error_data"])
+    restored = deserialize(envelope["error_data"])
+    if isinstance(restored, Exception):
+        return restored
+    # pynenc's JsonSerializer rebuilds builtin exceptions only: keep the rest readable.
+    return UnrestoredTaskError(envelope["error_name"], restored)
+
+
+class StoreBackedStateBackend:
+    """Implements every operation of ``BaseStateBackend`` over :attr:`store`.
+
+    Mixed in before ``BaseStateBackend`` by the concrete backends, which stay its direct
+    subclasses (pynenc discovers backends through ``BaseStateBackend.__subclasses__()``).
+    """
+
+    app: "Pynenc"
+    invocation_threads: dict[str, list[threading.Thread]]
+
+    @property
+    def store(self) -> StateStore:
+        raise NotImplementedError
+
+    # -- background history writes ------------------------------------------------------
+
+    @property
+    def _async_errors(self) -> dict[str, list[BaseException]]:
+        # Created lazily: BaseStateBackend.__init__ runs after the mixin's attributes.
+        errors: dict[str, list[BaseException]] | None = self.__dict__.get("_errors")
+        if errors is None:
+            errors = self.__dict__.setdefault("_errors", {})
+        return errors
+
+    def _add_history(self, invocation: Invocation, invocation_history: InvocationHistory) -> None:
+        # Runs in a thread of its own: a failure must be kept, or it would be lost.
+        try:
+            self.store.add_history(
+                invocation.invocation_id,
+                invocation_history.timestamp,
+                invocation_history.to_json(),
+            )
+        except Exception as exc:  # kept, then raised by the wait methods
+            logger.exception(
+                "History record of invocation %s was not written", invocation.invocation_id
+            )
+            self._async_errors.setdefault(invocation.invocation_id, []).append(exc)
+
+    def wait_for_invocation_async_operations(self, invocation_id: str) -> None:
+        """Wait for the invocation's background writes; raise the first that failed.
+
+        :raises AsyncWriteError: if a history record of the invocation was not written
+        """
+        for thread in self.invocation_threads.pop(invocation_id, []):
+            thread.join()
+        errors = self._async_errors.pop(invocation_id, [])
+        if errors:
+            raise AsyncWriteError(invocation_id, errors[0]) from errors[0]
+
+    def wait_for_all_async_operations(self) -> None:
+        """Wait for every background write; raise the first that failed."""
+        for invocation_id in list(self.invocation_threads):
+            self.wait_for_invocation_async_operations(invocation_id)
+        for invocation_id in list(self._async_errors):
+            self.wait_for_invocation_async_operations(invocation_id)
+
+    # -- invocations --------------------------------------------------------------------
+
+    def _upsert_invocation(self, invocation: Invocation) -> None:
+        self.store.put_invocation(invocation.invocation_id, invocation.to_json())
+
+    def _get_invocation(self, invocation_id: str) -> Invocation | None:
+        body = self.store.get_invocation(invocation_id)
+        return DistributedInvocation.from_json(self.app, body) if body else None
+
+    def _get_history(self, invocation: Invocation) -> list[InvocationHistory]:
+        bodies = self.store.get_history(invocation.invocation_id)
+        return [InvocationHistory.from_json(body) for body in bodies]
+
+    def _set_result(self, invocation: Invocation, result: Any) -> None:
+        self.store.put_result(invocation.invocation_id, self.app.serializer.serialize(result))
+
+    def _get_result(self, invocation: Invocation) -> Any:
+        body = self.store.get_result(invocation.invocation_id)
+        if body is None:
+            raise KeyError(f"Result for invocation {invocation.invocation_id} not found")
+        return self.app.serializer.deserialize(body)
+
+    def _set_exception(self, invocation: Invocation, exception: Exception) -> None:
+        body = exception_to_json(exception, self.app.serializer.serialize)
+        self.store.put_exception(invocation.invocation_id, body)
+
+    def _get_exception(self, invocation: Invocation) -> Exception:
+        body = self.store.get_exception(invocation.invocation_id)
+        if body is None:
+            raise KeyError(f"Exception for invocation {invocation.invocation_id} not found")
+        return exception_from_json(body, self.app.serializer.deserialize)
+
+    # -- workflows ----------------------------------------------------------------------
+
+    def set_workflow_data(self, workflow_identity: WorkflowIdentity, key: str, value: Any) -> None:
+        body = self.app.serializer.serialize(value)
+        self.store.put_workflow_data(workflow_identity.workflow_id, key, body)
+
+    def get_workflow_data(
+        self, workflow_identity: WorkflowIdentity, key: str, default: Any = None
+    ) -> Any:
+        body = self.store.get_workflow_data(workflow_identity.workflow_id, key)
+        return default if body is None else self.app.serializer.deserialize(body)
+
+    def get_workflow_deterministic_value(self, workflow: WorkflowIdentity, key: str) -> Any:
+        body = self.store.get_deterministic_value(workflow.workflow_id, key)
+        return None if body is None else self.app.serializer.deserialize(body)
+
+    def set_workflow_deterministic_value(
+        self, workflow: WorkflowIdentity, key: str, value: Any
+    ) -> None:
+        body = self.app.serializer.serialize(value)
+        self.store.put_deterministic_value(workflow.workflow_id, key, body)
+
+    def store_workflow_run(self, workflow_identity: WorkflowIdentity) -> None:
+        self.store.put_workflow_run(
+            workflow_identity.workflow_task_id,
+            workflow_identity.workflow_id,
+            workflow_identity.to_json(),
+        )
+
+    def get_all_workflows(self) -> Iterator[str]:
+        return self.store.workflow_types()
+
+    def get_all_workflows_runs(self) -> Iterator[WorkflowIdentity]:
+        return (WorkflowIdentity.from_json(b) for b in self.store.all_workflow_runs())
+
+    def get_workflow_runs(self, workflow_task_id: str) -> Iterator[WorkflowIdentity]:
+        runs = self.store.workflow_runs(workflow_task_id)
+        return (WorkflowIdentity.from_json(body) for body in runs)
+
+    def store_workflow_sub_invocation(
+        self, parent_workflow_id: str, sub_invocation_id: str
+    ) -> None:
+        self.store.put_sub_invocation(parent_workflow_id, sub_invocation_id)
+
+    def get_workflow_sub_invocations(self, workflow_id: str) -> Iterator[str]:
+        return self.store.sub_invocations(workflow_id)
+
+    # -- app info and purge -------------------------------------------------------------
+
+    def store_app_info(self, app_info: "AppInfo") -> None:
+        self.store.put_app_info(app_info.app_id, app_info.to_json())
+
+    def get_app_info(self) -> "AppInfo":
+        from pynenc.app import AppInfo
+
+        body = self.store.get_app_info(self.app.app_id)
+        if body is None:
+            raise ValueError(f"No app info found for app_id '{self.app.app_id}'")
+        return AppInfo.from_json(body)
+
+    def purge(self) -> None:
+        """Delete every item of the current app; other apps sharing the table are untouched."""
+        # A history write still in flight would land after the purge: wait for it first.
+        # Its failure no longer matters, since its record is being deleted anyway.
+        for threads in self.invocation_threads.values():
+            for thread in threads:
+                thread.join()
+        self.invocation_threads.clear()
+        self._async_errors.clear()
+        self.store.purge()

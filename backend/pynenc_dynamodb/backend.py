@@ -1,0 +1,66 @@
+"""``DynamoDBStateBackend``: pynenc's state in one DynamoDB table, reached with boto3."""
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from pynenc.state_backend.base_state_backend import BaseStateBackend
+
+from pynenc_dynamodb.adapter import StoreBackedStateBackend
+from pynenc_dynamodb.client import DynamoDBClient
+from pynenc_dynamodb.conf import ConfigStateBackendDynamoDB
+from pynenc_dynamodb.store import DynamoDBStateStore
+
+if TYPE_CHECKING:
+    from pynenc.app import AppInfo, Pynenc
+
+
+def build_store(conf: ConfigStateBackendDynamoDB, app_id: str) -> DynamoDBStateStore:
+    """A store for ``app_id`` with the connection and table settings of ``conf``."""
+    return DynamoDBStateStore(
+        client=DynamoDBClient(conf.client_settings()),
+        table_name=conf.dynamodb_table_name,
+        app_id=app_id,
+        ttl_seconds=conf.dynamodb_ttl_seconds,
+        page_size=conf.dynamodb_page_size,
+        create_table=conf.dynamodb_create_table,
+    )
+
+
+class DynamoDBStateBackend(StoreBackedStateBackend, BaseStateBackend):
+    """
+    pynenc state backend that keeps every invocation, status history, result, exception
+    and workflow record in one DynamoDB table.
+
+    Select it with ``state_backend_cls="DynamoDBStateBackend"`` and configure it with
+    :class:`~pynenc_dynamodb.ConfigStateBackendDynamoDB`. Each process builds its own
+    boto3 client, so the backend works under thread and process runners alike.
+
+    :param Pynenc app: the pynenc app whose state this backend holds
+    """
+
+    def __init__(self, app: "Pynenc") -> None:
+        super().__init__(app)
+
+    @cached_property
+    def conf(self) -> ConfigStateBackendDynamoDB:
+        return ConfigStateBackendDynamoDB(
+            config_values=self.app.config_values,
+            config_filepath=self.app.config_filepath,
+        )
+
+    @cached_property
+    def store(self) -> DynamoDBStateStore:
+        return build_store(self.conf, self.app.app_id)
+
+    @staticmethod
+    def get_all_app_infos() -> dict[str, "AppInfo"]:
+        """Every app registered in the table named by the environment and config file.
+
+        Static in pynenc's API, so it reads :class:`ConfigStateBackendDynamoDB` from
+        ``PYNENC__...`` variables, ``PYNENC__FILEPATH`` and ``pyproject.toml`` only.
+        """
+        from pynenc.app import AppInfo
+
+        store = build_store(ConfigStateBackendDynamoDB(), "pynenc")
+        infos = (AppInfo.from_json(body) for body in store.all_app_infos())
+        return {info.app_id: info for info in infos}

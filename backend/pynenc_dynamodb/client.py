@@ -1,0 +1,231 @@
+"""The one choke point between pynenc-dynamodb and botocore.
+
+Owns the boto3 client (one per process: clients must not cross a fork), retries,
+pagination, batching and the translation of botocore errors into our own.
+"""
+
+import logging
+import os
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from ipaddress import ip_address
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    NoRegionError,
+)
+
+from pynenc_dynamodb.builders import Item, Request
+from pynenc_dynamodb.errors import (
+    ConfigurationError,
+    DynamoDBRequestError,
+    TableNotFoundError,
+)
+
+logger = logging.getLogger(__name__)
+
+LOCAL_REGION = "us-east-1"
+# moto accepts any credentials; these are only used against loopback endpoints.
+LOCAL_CREDENTIALS = ("pynenc-local", "pynenc-local")
+SETTINGS_HINT = "PYNENC__CONFIGSTATEBACKENDDYNAMODB__"
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """How to reach DynamoDB.
+
+    :param region: AWS region; empty means boto3's chain (``AWS_REGION``, config file)
+    :param endpoint_url: endpoint; empty means boto3's chain (``AWS_ENDPOINT_URL...``)
+    :param max_attempts: attempts per request, first one included
+    :param retry_mode: botocore retry mode, ``standard`` or ``adaptive``
+    :param connect_timeout: seconds to wait for a connection
+    :param read_timeout: seconds to wait for a response
+    """
+
+    region: str = ""
+    endpoint_url: str = ""
+    max_attempts: int = 8
+    retry_mode: str = "standard"
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+    def effective_endpoint(self) -> str:
+        return (
+            self.endpoint_url
+            or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "")
+            or os.environ.get("AWS_ENDPOINT_URL", "")
+        )
+
+
+def is_loopback(url: str) -> bool:
+    """Whether ``url`` points at this machine (the embedded local endpoint)."""
+    host = urlparse(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_boto3_client(settings: ClientSettings) -> Any:
+    """A DynamoDB client, or a :class:`ConfigurationError` that says which setting to fix."""
+    endpoint = settings.effective_endpoint()
+    local = bool(endpoint) and is_loopback(endpoint)
+    session = boto3.session.Session()
+    region = settings.region or session.region_name or (LOCAL_REGION if local else None)
+    if not region:
+        raise ConfigurationError(
+            "No AWS region for DynamoDB: set the dynamodb_region setting "
+            f"({SETTINGS_HINT}DYNAMODB_REGION) or AWS_REGION / AWS_DEFAULT_REGION."
+        )
+    key_id: str | None = None
+    secret: str | None = None
+    if local and not os.environ.get("AWS_ACCESS_KEY_ID"):
+        key_id, secret = LOCAL_CREDENTIALS
+    elif not local and session.get_credentials() is None:
+        raise ConfigurationError(
+            "No AWS credentials found for DynamoDB: configure the standard chain "
+            "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance or task "
+            f"role), or point dynamodb_endpoint_url ({SETTINGS_HINT}DYNAMODB_ENDPOINT_URL) "
+            "at the local endpoint started by `pynenc-dynamodb local`."
+        )
+    config = Config(
+        retries={
+            "mode": "adaptive" if settings.retry_mode == "adaptive" else "standard",
+            "max_attempts": settings.max_attempts,
+        },
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        tcp_keepalive=True,
+    )
+    try:
+        return session.client(
+            "dynamodb",
+            region_name=region,
+            endpoint_url=settings.endpoint_url or None,
+            config=config,
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+        )
+    except (NoRegionError, ValueError) as exc:
+        raise ConfigurationError(f"Cannot build the DynamoDB client: {exc}") from exc
+
+
+class DynamoDBClient:
+    """Every DynamoDB request of pynenc-dynamodb goes through :meth:`call`.
+
+    :param settings: how to reach DynamoDB
+    :param factory: builds the boto3 client; injectable for tests
+    """
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        factory: Callable[[ClientSettings], Any] = build_boto3_client,
+    ) -> None:
+        self.settings = settings
+        self._factory = factory
+        self._client: Any = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        self.request_counts: Counter[str] = Counter()
+
+    @property
+    def boto3_client(self) -> Any:
+        """The boto3 client of this process, built on first use and again after a fork."""
+        pid = os.getpid()
+        if self._client is None or self._pid != pid:
+            with self._lock:
+                if self._client is None or self._pid != pid:
+                    self._client = self._factory(self.settings)
+                    self._pid = pid
+        return self._client
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled into spawned workers: they build their own client and lock.
+        return {"settings": self.settings, "factory": self._factory}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["settings"], state["factory"])  # type: ignore[misc]
+
+    def call(self, operation: str, request: Request) -> dict[str, Any]:
+        """Send one request; botocore retries throttling, 5xx and connection errors.
+
+        :param operation: the DynamoDB operation, e.g. ``PutItem``
+        :param request: its parameters, as built by :mod:`pynenc_dynamodb.builders`
+        :raises TableNotFoundError: if the table does not exist
+        :raises DynamoDBRequestError: if the request still fails after retries
+        """
+        method = getattr(self.boto3_client, _snake(operation))
+        self.request_counts[operation] += 1
+        try:
+            return dict(method(**request))
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", "Unknown"))
+            message = str(error.get("Message", exc))
+            if code == "ResourceNotFoundException":
+                raise TableNotFoundError(
+                    f"DynamoDB {operation}: {message}. Create the table (SAM template, or "
+                    f"set dynamodb_create_table / {SETTINGS_HINT}DYNAMODB_CREATE_TABLE=true) "
+                    "or fix dynamodb_table_name."
+                ) from exc
+            raise DynamoDBRequestError(operation, code, message) from exc
+        except NoCredentialsError as exc:
+            raise ConfigurationError(f"DynamoDB {operation}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise DynamoDBRequestError(operation, type(exc).__name__, str(exc)) from exc
+
+    def get(self, request: Request) -> Item | None:
+        item = self.call("GetItem", request).get("Item")
+        return dict(item) if item else None
+
+    def put(self, request: Request) -> None:
+        self.call("PutItem", request)
+
+    def query(self, request: Request) -> Iterator[Item]:
+        """Items of a Query, fetching the next page only when the caller needs it."""
+        page = dict(request)
+        while True:
+            response = self.call("Query", page)
+            yield from response.get("Items", [])
+            last_key = response.get("LastEvaluatedKey")
+            if not last_key:
+                return
+            page["ExclusiveStartKey"] = last_key
+
+    def batch_write(self, request: Request, max_rounds: int = 10) -> None:
+        """One BatchWriteItem, resending ``UnprocessedItems`` with jittered backoff.
+
+        :raises DynamoDBRequestError: if items are still unprocessed after ``max_rounds``
+        """
+        pending = request["RequestItems"]
+        for attempt in range(max_rounds):
+            response = self.call("BatchWriteItem", {"RequestItems": pending})
+            pending = response.get("UnprocessedItems") or {}
+            if not pending:
+                return
+            count = sum(len(writes) for writes in pending.values())
+            logger.warning("Resending %d unprocessed batch writes", count)
+            time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+        count = sum(len(writes) for writes in pending.values())
+        raise DynamoDBRequestError(
+            "BatchWriteItem",
+            "UnprocessedItems",
+            f"{count} writes still unprocessed after {max_rounds} attempts",
+        )
+
+
+def _snake(operation: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")

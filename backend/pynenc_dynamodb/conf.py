@@ -1,0 +1,98 @@
+"""Configuration of the DynamoDB state backend, read through pynenc's own configuration."""
+
+import re
+
+from cistell import ConfigField
+from pynenc.conf.config_state_backend import ConfigStateBackend
+
+from pynenc_dynamodb.client import ClientSettings
+from pynenc_dynamodb.errors import ConfigurationError
+
+TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+
+
+class ConfigStateBackendDynamoDB(ConfigStateBackend):
+    """
+    Settings of :class:`~pynenc_dynamodb.DynamoDBStateBackend`.
+
+    Like every pynenc setting, each can be given in ``config_values``, in a config file
+    (``[tool.pynenc]`` of pyproject.toml, yaml, json), or as an environment variable:
+    ``PYNENC__DYNAMODB_TABLE_NAME`` or ``PYNENC__CONFIGSTATEBACKENDDYNAMODB__DYNAMODB_TABLE_NAME``.
+
+    :cvar ConfigField[str] dynamodb_table_name:
+        Name of the single state table. Several apps can share one table.
+    :cvar ConfigField[str] dynamodb_region:
+        AWS region of the table. Empty means boto3's own chain (``AWS_REGION``,
+        ``AWS_DEFAULT_REGION``, the config file); a loopback endpoint defaults to us-east-1.
+    :cvar ConfigField[str] dynamodb_endpoint_url:
+        Endpoint to talk to. Empty means boto3's own chain, which honours
+        ``AWS_ENDPOINT_URL_DYNAMODB`` and ``AWS_ENDPOINT_URL``. Set it to the URL that
+        ``pynenc-dynamodb local`` prints to use the embedded local endpoint.
+    :cvar ConfigField[bool] dynamodb_create_table:
+        Create the table (and enable its time-to-live) on first use if it is missing.
+        Off by default: production tables are deployed with ``template.yaml``.
+    :cvar ConfigField[int] dynamodb_ttl_seconds:
+        Lifetime of every item written, in seconds; 0 keeps items forever.
+    :cvar ConfigField[int] dynamodb_page_size:
+        Items fetched per Query page by the listings (history, runs, sub-invocations).
+    :cvar ConfigField[int] dynamodb_max_attempts:
+        Attempts per request, the first included, before an error is raised. Throttling,
+        5xx and connection errors are retried by botocore with backoff.
+    :cvar ConfigField[str] dynamodb_retry_mode:
+        botocore retry mode: ``standard`` or ``adaptive`` (client-side rate limiting).
+    :cvar ConfigField[float] dynamodb_connect_timeout:
+        Seconds to wait for a connection to the endpoint.
+    :cvar ConfigField[float] dynamodb_read_timeout:
+        Seconds to wait for a response.
+    """
+
+    dynamodb_table_name = ConfigField("pynenc-state")
+    dynamodb_region = ConfigField("")
+    dynamodb_endpoint_url = ConfigField("")
+    dynamodb_create_table = ConfigField(False)
+    dynamodb_ttl_seconds = ConfigField(0)
+    dynamodb_page_size = ConfigField(100)
+    dynamodb_max_attempts = ConfigField(8)
+    dynamodb_retry_mode = ConfigField("standard")
+    dynamodb_connect_timeout = ConfigField(5.0)
+    dynamodb_read_timeout = ConfigField(30.0)
+
+    def client_settings(self) -> ClientSettings:
+        """The connection part of these settings, validated."""
+        self.validate()
+        return ClientSettings(
+            region=self.dynamodb_region,
+            endpoint_url=self.dynamodb_endpoint_url,
+            max_attempts=self.dynamodb_max_attempts,
+            retry_mode=self.dynamodb_retry_mode,
+            connect_timeout=self.dynamodb_connect_timeout,
+            read_timeout=self.dynamodb_read_timeout,
+        )
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigurationError` naming the first setting out of range."""
+        checks = [
+            (
+                "dynamodb_table_name",
+                TABLE_NAME.fullmatch(self.dynamodb_table_name),
+                "must be 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'",
+            ),
+            ("dynamodb_ttl_seconds", self.dynamodb_ttl_seconds >= 0, "must be >= 0"),
+            (
+                "dynamodb_page_size",
+                1 <= self.dynamodb_page_size <= 10_000,
+                "must be between 1 and 10000",
+            ),
+            ("dynamodb_max_attempts", self.dynamodb_max_attempts >= 1, "must be >= 1"),
+            (
+                "dynamodb_retry_mode",
+                self.dynamodb_retry_mode in ("standard", "adaptive"),
+                "must be 'standard' or 'adaptive'",
+            ),
+        ]
+        for name, ok, rule in checks:
+            if not ok:
+                raise ConfigurationError(
+                    f"Setting {name}={getattr(self, name)!r} {rule} "
+                    f"(PYNENC__CONFIGSTATEBACKENDDYNAMODB__{name.upper()})."
+                )

@@ -1,0 +1,101 @@
+"""Errors raised by pynenc-dynamodb.
+
+Every error names the field or setting at fault so that the message alone tells a user
+what to change. Errors that wrap a botocore failure keep it as ``__cause__``.
+"""
+
+
+class DynamoDBStateBackendError(Exception):
+    """Base class of every error raised by pynenc-dynamodb."""
+
+
+class InvalidKeyError(DynamoDBStateBackendError, ValueError):
+    """An id or key cannot be stored: empty, not valid text or too long.
+
+    :param field: name of the offending field (``invocation_id``, ``workflow data key``...)
+    :param problem: what is wrong with it
+    """
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"Invalid {field}: {problem}")
+
+
+class ItemTooLargeError(DynamoDBStateBackendError, ValueError):
+    """A value would make a DynamoDB item exceed the service's item size limit.
+
+    :param field: what was being stored (``result``, ``workflow data``...)
+    :param size: size of the item in bytes
+    :param limit: the limit in bytes
+    """
+
+    def __init__(self, field: str, size: int, limit: int) -> None:
+        self.field = field
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"The {field} is too large to store: the item would be {size} bytes and "
+            f"DynamoDB items hold at most {limit} bytes. Nothing was written."
+        )
+
+
+class ConfigurationError(DynamoDBStateBackendError):
+    """A setting is missing or invalid (region, credentials, table, endpoint)."""
+
+
+class TableNotFoundError(ConfigurationError):
+    """The configured table does not exist and creating it is switched off."""
+
+
+class TableSchemaError(ConfigurationError):
+    """The configured table exists but its keys or indexes differ from the schema."""
+
+
+class DynamoDBRequestError(DynamoDBStateBackendError):
+    """A DynamoDB request failed after botocore's retries.
+
+    :param operation: the DynamoDB operation (``PutItem``, ``Query``...)
+    :param code: the AWS error code, or the exception class name for connection errors
+    :param message: the error message returned by AWS
+    """
+
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        self.operation = operation
+        self.code = code
+        super().__init__(f"DynamoDB {operation} failed ({code}): {message}")
+
+
+class AsyncWriteError(DynamoDBStateBackendError):
+    """A background write (status history) failed; raised when its thread is awaited.
+
+    :param invocation_id: the invocation whose history record was not written
+    """
+
+    def __init__(self, invocation_id: str, cause: BaseException) -> None:
+        self.invocation_id = invocation_id
+        super().__init__(
+            f"Writing a status history record of invocation {invocation_id} failed: {cause}"
+        )
+
+
+class UnrestoredTaskError(DynamoDBStateBackendError):
+    """A task's exception whose class the app's serializer cannot rebuild.
+
+    pynenc's ``JsonSerializer`` rebuilds builtin exceptions only; the stored type name and
+    message are kept so that nothing of the failure is lost (``PickleSerializer`` rebuilds
+    the original class).
+
+    :param error_name: class name of the original exception
+    :param data: what the serializer returned instead of an exception
+    """
+
+    def __init__(self, error_name: str, data: object) -> None:
+        self.error_name = error_name
+        self.data = data
+        detail = data
+        if isinstance(data, dict):
+            inner = next(iter(data.values()), None)
+            if isinstance(inner, dict) and "message" in inner:
+                detail = inner["message"]
+        super().__init__(f"{error_name}: {detail}")

@@ -1,0 +1,179 @@
+"""The embedded local endpoint: moto's DynamoDB server on loopback, for the demo, the
+tests and a developer's laptop. It counts the requests it serves, so a run can report
+how many DynamoDB requests it really made, whichever processes made them."""
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Callable, Iterable
+from ipaddress import ip_address
+from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
+
+from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.table import ensure_table
+
+STATS_PATH = "/_pynenc_dynamodb/stats"
+DEFAULT_PORT = 8765
+_TARGET_PREFIX = "DynamoDB_20120810."
+
+
+class RequestCounter:
+    """WSGI middleware counting DynamoDB requests by operation; serves them as JSON."""
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+        self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == STATS_PATH:
+            with self._lock:
+                payload = json.dumps(dict(self.counts)).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [payload]
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if target.startswith(_TARGET_PREFIX):
+            with self._lock:
+                self.counts[target[len(_TARGET_PREFIX) :]] += 1
+        return self.app(environ, start_response)
+
+
+def check_loopback(host: str) -> None:
+    """The embedded endpoint holds no authentication: it never listens beyond loopback."""
+    if host != "localhost" and not ip_address(host).is_loopback:
+        raise ValueError(f"host {host!r} is not a loopback address; use 127.0.0.1")
+
+
+class LocalEndpoint:
+    """A moto DynamoDB server in a background thread of this process.
+
+    :param host: loopback address to listen on
+    :param port: port; 0 picks a free one
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        check_loopback(host)
+        # One line per request drowns what the endpoint's users print.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(host, port, self.counter, threaded=True)
+        self.host = host
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "LocalEndpoint":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
+
+
+def request_counts(url: str) -> Counter[str]:
+    """DynamoDB requests served so far by the local endpoint at ``url``, by operation."""
+    with urllib.request.urlopen(url + STATS_PATH, timeout=5) as response:
+        return Counter(json.loads(response.read()))
+
+
+def create_table(url: str, table_name: str) -> None:
+    """Create the state table at the local endpoint (idempotent)."""
+    client = DynamoDBClient(ClientSettings(endpoint_url=url))
+    ensure_table(client, table_name, create=True)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(
+    url: str, timeout: float = 30.0, alive: Callable[[], bool] = lambda: True
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"the local endpoint at {url} exited while starting")
+        try:
+            request_counts(url)
+        except OSError:
+            time.sleep(0.1)
+        else:
+            return
+    raise TimeoutError(f"the local endpoint at {url} did not answer within {timeout}s")
+
+
+class LocalEndpointProcess:
+    """``pynenc-dynamodb local`` in a child process: what the demo and the tests use, so
+    that worker processes and the endpoint do not share one interpreter's GIL.
+
+    :param table_name: table to create once the endpoint is up
+    :param port: port; 0 picks a free one
+    """
+
+    def __init__(self, table_name: str, port: int = 0) -> None:
+        self.table_name = table_name
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "LocalEndpointProcess":
+        command = [
+            sys.executable,
+            "-m",
+            "pynenc_dynamodb",
+            "local",
+            "--port",
+            str(self.port),
+            "--table",
+            self.table_name,
+            "--quiet",
+        ]
+        self._process = subprocess.Popen(command, env=dict(os.environ))
+        process = self._process
+        wait_until_up(self.url, alive=lambda: process.poll() is None)
+        create_table(self.url, self.table_name)
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def __enter__(self) -> "LocalEndpointProcess":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def point_app_at(url: str, table_name: str) -> dict[str, str]:
+    """The environment variables that point a pynenc app at the local endpoint."""
+    return {
+        "PYNENC__STATE_BACKEND_CLS": "DynamoDBStateBackend",
+        "PYNENC__DYNAMODB_ENDPOINT_URL": url,
+        "PYNENC__DYNAMODB_TABLE_NAME": table_name,
+    }

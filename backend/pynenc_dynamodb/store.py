@@ -1,0 +1,232 @@
+"""App-scoped state operations on serialized strings: what the pynenc adapter and the
+Lambda handlers share. Nothing here deserializes a payload or imports user code."""
+
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from pynenc_dynamodb import builders, schema
+from pynenc_dynamodb.builders import Item
+from pynenc_dynamodb.client import DynamoDBClient
+from pynenc_dynamodb.table import ensure_table
+
+
+class DynamoDBStateStore:
+    """Reads and writes one app's state in the single table.
+
+    :param client: the choke point every request goes through
+    :param table_name: the state table
+    :param app_id: the app whose items this store reads and writes
+    :param ttl_seconds: lifetime of every item written; 0 keeps items forever
+    :param page_size: items per Query page
+    :param create_table: create the table on first use if it is missing
+    """
+
+    def __init__(
+        self,
+        *,
+        client: DynamoDBClient,
+        table_name: str,
+        app_id: str,
+        ttl_seconds: int = 0,
+        page_size: int = 100,
+        create_table: bool = False,
+    ) -> None:
+        schema.validate_app_id(app_id)
+        self.client = client
+        self.table = table_name
+        self.app_id = app_id
+        self.ttl_seconds = ttl_seconds
+        self.page_size = page_size
+        self.create_table = create_table
+        self._checked = False
+        self._check_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        del state["_check_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._check_lock = threading.Lock()
+
+    def ensure_table(self) -> None:
+        """Check the table once per store (create it if allowed) before the first request."""
+        if self._checked:
+            return
+        with self._check_lock:
+            if not self._checked:
+                ensure_table(self.client, self.table, self.create_table)
+                self._checked = True
+
+    # -- single items -------------------------------------------------------------------
+
+    def _put(self, key: schema.Key, body: str, what: str, extra: schema.Key | None = None) -> None:
+        item = builders.build_item(key, body, builders.expiry(self.ttl_seconds), extra)
+        builders.check_size(item, what)
+        self.ensure_table()
+        self.client.put(builders.put_item(self.table, item))
+
+    def _get(self, key: schema.Key) -> str | None:
+        self.ensure_table()
+        item = self.client.get(builders.get_item(self.table, key))
+        if item is None or builders.is_expired(item):
+            return None
+        return builders.body_of(item)
+
+    def _query(self, request: builders.Request) -> Iterator[Item]:
+        self.ensure_table()
+        for item in self.client.query(request):
+            if not builders.is_expired(item):
+                yield item
+
+    def put_invocation(self, invocation_id: str, body: str) -> None:
+        self._put(schema.invocation_key(self.app_id, invocation_id), body, "invocation")
+
+    def get_invocation(self, invocation_id: str) -> str | None:
+        return self._get(schema.invocation_key(self.app_id, invocation_id))
+
+    def add_history(
+        self, invocation_id: str, timestamp: datetime, body: str, record_id: str | None = None
+    ) -> None:
+        """Append one history record as its own item; earlier records are never rewritten.
+
+        :param record_id: unique per record; a retry with the same id overwrites, never doubles
+        """
+        key = schema.history_key(
+            self.app_id, invocation_id, timestamp, record_id or uuid.uuid4().hex
+        )
+        self._put(key, body, "history record")
+
+    def get_history(self, invocation_id: str) -> Iterator[str]:
+        """History records in timestamp order, one page at a time."""
+        prefix = schema.history_prefix(self.app_id, invocation_id)
+        request = builders.query_prefix(self.table, prefix, self.page_size)
+        return (builders.body_of(item) for item in self._query(request))
+
+    def put_result(self, invocation_id: str, body: str) -> None:
+        self._put(schema.result_key(self.app_id, invocation_id), body, "result")
+
+    def get_result(self, invocation_id: str) -> str | None:
+        return self._get(schema.result_key(self.app_id, invocation_id))
+
+    def put_exception(self, invocation_id: str, body: str) -> None:
+        self._put(schema.exception_key(self.app_id, invocation_id), body, "exception")
+
+    def get_exception(self, invocation_id: str) -> str | None:
+        return self._get(schema.exception_key(self.app_id, invocation_id))
+
+    def put_workflow_data(self, workflow_id: str, key: str, body: str) -> None:
+        item_key = schema.workflow_data_key(self.app_id, workflow_id, key)
+        self._put(item_key, body, "workflow data value")
+
+    def get_workflow_data(self, workflow_id: str, key: str) -> str | None:
+        return self._get(schema.workflow_data_key(self.app_id, workflow_id, key))
+
+    def put_deterministic_value(self, workflow_id: str, key: str, body: str) -> None:
+        item_key = schema.deterministic_value_key(self.app_id, workflow_id, key)
+        self._put(item_key, body, "deterministic value")
+
+    def get_deterministic_value(self, workflow_id: str, key: str) -> str | None:
+        return self._get(schema.deterministic_value_key(self.app_id, workflow_id, key))
+
+    def put_app_info(self, app_id: str, body: str) -> None:
+        self._put(schema.app_info_key(app_id), body, "app info")
+
+    def get_app_info(self, app_id: str) -> str | None:
+        return self._get(schema.app_info_key(app_id))
+
+    def all_app_infos(self) -> Iterator[str]:
+        request = builders.query_partition(self.table, schema.APPS_PARTITION, self.page_size)
+        return (builders.body_of(item) for item in self._query(request))
+
+    # -- workflows ----------------------------------------------------------------------
+
+    def put_sub_invocation(self, workflow_id: str, sub_invocation_id: str) -> None:
+        key = schema.sub_invocation_key(self.app_id, workflow_id, sub_invocation_id)
+        self._put(key, sub_invocation_id, "sub-invocation")
+
+    def sub_invocations(self, workflow_id: str) -> Iterator[str]:
+        prefix = schema.sub_invocations_prefix(self.app_id, workflow_id)
+        request = builders.query_prefix(self.table, prefix, self.page_size)
+        return (builders.body_of(item) for item in self._query(request))
+
+    def put_workflow_run(
+        self,
+        workflow_task_id: str,
+        workflow_id: str,
+        body: str,
+        timestamp: datetime | None = None,
+    ) -> None:
+        """The run and its type's registry entry, in one BatchWriteItem request.
+
+        A batch rather than a transaction: both writes are idempotent puts, and a batch
+        costs half the write units of a transaction.
+        """
+        timestamp = timestamp or datetime.now(UTC)
+        expires_at = builders.expiry(self.ttl_seconds)
+        index_keys = schema.workflow_run_index_keys(
+            self.app_id, workflow_task_id, workflow_id, timestamp
+        )
+        run = builders.build_item(
+            schema.workflow_run_key(self.app_id, workflow_id), body, expires_at, index_keys
+        )
+        # Rewritten with every run, so the type expires only after its last run does.
+        registry = builders.build_item(
+            schema.workflow_type_key(self.app_id, workflow_task_id),
+            workflow_task_id,
+            expires_at,
+        )
+        builders.check_size(run, "workflow run")
+        self.ensure_table()
+        for request in builders.batch_writes(self.table, puts=[run, registry]):
+            self.client.batch_write(request)
+
+    def workflow_types(self) -> Iterator[str]:
+        pk = schema.workflow_types_partition(self.app_id)
+        request = builders.query_partition(self.table, pk, self.page_size)
+        return (builders.body_of(item) for item in self._query(request))
+
+    def workflow_runs(self, workflow_task_id: str) -> Iterator[str]:
+        """Runs of one workflow type, newest first, through the GSI."""
+        pk = schema.workflow_runs_partition(self.app_id, workflow_task_id)
+        request = builders.query_index_newest_first(self.table, pk, self.page_size)
+        return (builders.body_of(item) for item in self._query(request))
+
+    def all_workflow_runs(self) -> Iterator[str]:
+        for workflow_task_id in self.workflow_types():
+            yield from self.workflow_runs(workflow_task_id)
+
+    # -- purge --------------------------------------------------------------------------
+
+    def purge(self) -> int:
+        """Delete every item of this app, 25 per request; other apps are never read.
+
+        The shared app-info registry entry is kept, as pynenc's Redis backend does.
+
+        :return: the number of items deleted
+        """
+        deleted = 0
+        for pk in schema.app_partitions(self.app_id):
+            request = builders.query_partition(self.table, pk, 1000, keys_only=True)
+            batch: list[schema.Key] = []
+            for item in self._query_all(request):
+                batch.append(builders.key_of(item))
+                if len(batch) == builders.BATCH_WRITE_LIMIT:
+                    deleted += self._delete(batch)
+                    batch = []
+            if batch:
+                deleted += self._delete(batch)
+        return deleted
+
+    def _query_all(self, request: builders.Request) -> Iterator[Item]:
+        # Expired items are purged too: unlike reads, deletes must not skip them.
+        self.ensure_table()
+        return self.client.query(request)
+
+    def _delete(self, keys: list[schema.Key]) -> int:
+        for request in builders.batch_writes(self.table, deletes=keys):
+            self.client.batch_write(request)
+        return len(keys)

@@ -1,0 +1,55 @@
+"""Shared fixtures: the embedded endpoint (moto's server over HTTP, in its own process),
+and pynenc apps that use it, each with an app id of its own."""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from pynenc import Pynenc
+
+import pynenc_dynamodb  # noqa: F401 - registers the backend classes
+from pynenc_dynamodb.local import LocalEndpointProcess
+
+TABLE = "pynenc-tests"
+
+# Never let boto3's credential chain reach for an instance metadata address.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+
+
+@pytest.fixture(scope="session")
+def endpoint() -> Iterator[LocalEndpointProcess]:
+    with LocalEndpointProcess(TABLE) as local:
+        yield local
+
+
+def unique_app_id(prefix: str = "t") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+AppFactory = Callable[..., Pynenc]
+
+
+@pytest.fixture
+def dynamodb_config(endpoint: LocalEndpointProcess) -> dict[str, Any]:
+    return {
+        "state_backend_cls": "DynamoDBStateBackend",
+        "dynamodb_endpoint_url": endpoint.url,
+        "dynamodb_table_name": TABLE,
+    }
+
+
+@pytest.fixture
+def make_app(request: pytest.FixtureRequest) -> Iterator[AppFactory]:
+    """Build apps; each is purged when the test ends."""
+    apps: list[Pynenc] = []
+
+    def factory(config: dict[str, Any], app_id: str | None = None) -> Pynenc:
+        app = Pynenc(app_id=app_id or unique_app_id(), config_values=dict(config))
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.state_backend.purge()
