@@ -229,3 +229,25 @@ class DynamoDBClient:
 
 def _snake(operation: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
+
+
+# -- pages for the state API (additive) ---------------------------------------------------
+# The state API hands listings out one page at a time behind an opaque cursor, so it needs
+# the key to resume from rather than a lazy iterator over every page.
+
+
+def query_page(
+    client: DynamoDBClient, request: Request, start_key: Item | None = None
+) -> tuple[list[Item], Item | None]:
+    """One page of a Query: its items and the key to resume from (``None`` when done).
+
+    :param client: the choke point the request goes through
+    :param request: the Query, as built by :mod:`pynenc_dynamodb.builders`
+    :param start_key: ``LastEvaluatedKey`` of the previous page, ``None`` for the first
+    """
+    page = dict(request)
+    if start_key:
+        page["ExclusiveStartKey"] = start_key
+    response = client.call("Query", page)
+    last_key = response.get("LastEvaluatedKey")
+    return list(response.get("Items", [])), dict(last_key) if last_key else None

@@ -5,10 +5,11 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from pynenc_dynamodb import builders, schema
 from pynenc_dynamodb.builders import Item
-from pynenc_dynamodb.client import DynamoDBClient
+from pynenc_dynamodb.client import DynamoDBClient, query_page
 from pynenc_dynamodb.table import ensure_table
 
 
@@ -230,3 +231,83 @@ class DynamoDBStateStore:
         for request in builders.batch_writes(self.table, deletes=keys):
             self.client.batch_write(request)
         return len(keys)
+
+
+# -- pages for the state API (additive) ---------------------------------------------------
+# One page per call plus the key to resume from: the state API turns that key into a signed
+# cursor. Keys still come from schema only; a resume key is whatever DynamoDB returned.
+
+Page = tuple[list[str], Item | None]
+# Resume point of the all-runs listing: the workflow type being read and, unless that type
+# is finished, the key to resume its runs from.
+RunsResume = dict[str, Any]
+
+
+def _page(store: DynamoDBStateStore, request: builders.Request, start: Item | None) -> Page:
+    store.ensure_table()
+    items, last_key = query_page(store.client, request, start)
+    return [builders.body_of(i) for i in items if not builders.is_expired(i)], last_key
+
+
+def history_page(
+    store: DynamoDBStateStore, invocation_id: str, start: Item | None, limit: int
+) -> Page:
+    prefix = schema.history_prefix(store.app_id, invocation_id)
+    return _page(store, builders.query_prefix(store.table, prefix, limit), start)
+
+
+def sub_invocations_page(
+    store: DynamoDBStateStore, workflow_id: str, start: Item | None, limit: int
+) -> Page:
+    prefix = schema.sub_invocations_prefix(store.app_id, workflow_id)
+    return _page(store, builders.query_prefix(store.table, prefix, limit), start)
+
+
+def workflow_types_page(store: DynamoDBStateStore, start: Item | None, limit: int) -> Page:
+    pk = schema.workflow_types_partition(store.app_id)
+    return _page(store, builders.query_partition(store.table, pk, limit), start)
+
+
+def workflow_runs_page(
+    store: DynamoDBStateStore, workflow_task_id: str, start: Item | None, limit: int
+) -> Page:
+    pk = schema.workflow_runs_partition(store.app_id, workflow_task_id)
+    return _page(store, builders.query_index_newest_first(store.table, pk, limit), start)
+
+
+def app_infos_page(store: DynamoDBStateStore, start: Item | None, limit: int) -> Page:
+    request = builders.query_partition(store.table, schema.APPS_PARTITION, limit)
+    return _page(store, request, start)
+
+
+def all_workflow_runs_page(
+    store: DynamoDBStateStore, start: RunsResume | None, limit: int
+) -> tuple[list[str], RunsResume | None]:
+    """Up to ``limit`` runs of every type, type by type, and where to resume.
+
+    :param start: ``{"task": workflow_task_id, "key": resume key or None}`` from the
+        previous page; ``key`` ``None`` means that type was finished
+    """
+    bodies: list[str] = []
+    task: str | None = start["task"] if start else None
+    run_key: Item | None = start["key"] if start else None
+    if task is not None and run_key is not None:
+        runs, run_key = workflow_runs_page(store, task, run_key, limit)
+        bodies += runs
+        if run_key is not None:
+            return bodies, {"task": task, "key": run_key}
+    type_key: Item | None = schema.workflow_type_key(store.app_id, task) if task else None
+    while len(bodies) < limit:
+        types, type_key = workflow_types_page(store, type_key, limit)
+        for task in types:
+            run_key = None
+            while True:
+                runs, run_key = workflow_runs_page(store, task, run_key, limit - len(bodies))
+                bodies += runs
+                if run_key is None or len(bodies) >= limit:
+                    break
+            if len(bodies) >= limit:
+                return bodies, {"task": task, "key": run_key}
+        if type_key is None:
+            return bodies, None
+    return bodies, None

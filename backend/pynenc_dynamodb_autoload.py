@@ -1,0 +1,79 @@
+"""Makes ``state_backend_cls="DynamoDBStateBackend"`` work in any interpreter, including
+the fresh ones pynenc's process runners spawn, without the app importing this package.
+
+pynenc finds backends among the subclasses of ``BaseStateBackend`` that are already
+imported. The ``pynenc_dynamodb_autoload.pth`` file installed with the package runs this
+module at interpreter start; it only registers an import hook (nothing heavy is imported
+then). Once ``pynenc.util.subclasses`` loads, its subclass lookup is wrapped to import
+``pynenc_dynamodb`` the first time a state backend class is looked up by name.
+Set ``PYNENC_DYNAMODB_NO_AUTOLOAD=1`` to switch this off.
+"""
+
+# Runs in every interpreter at start-up: import nothing that is not already loaded then
+# (importlib.abc and typing alone would add ~20 ms to every Python process).
+from __future__ import annotations
+
+import importlib.machinery
+import os
+import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from types import ModuleType
+    from typing import Any
+
+TARGET = "pynenc.util.subclasses"
+
+
+def _wrap(module: ModuleType) -> None:
+    original: Callable[[type], list[type]] = getattr(module, "get_all_subclasses")  # noqa: B009
+
+    def get_all_subclasses(cls: type) -> list[type]:
+        if cls.__name__ == "BaseStateBackend" and "pynenc_dynamodb" not in sys.modules:
+            try:
+                import pynenc_dynamodb  # noqa: F401
+            except ImportError as exc:
+                # A broken install must not break apps that do not use this backend.
+                sys.stderr.write(f"pynenc-dynamodb autoload skipped: {exc}\n")
+        return original(cls)
+
+    setattr(module, "get_all_subclasses", get_all_subclasses)  # noqa: B010
+
+
+class _Loader:
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        module: ModuleType | None = self._loader.create_module(spec)
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+        _wrap(module)
+
+
+class _Finder:
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != TARGET:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _Loader(spec.loader)  # type: ignore[assignment]
+        return spec
+
+
+def install() -> None:
+    if os.environ.get("PYNENC_DYNAMODB_NO_AUTOLOAD"):
+        return
+    if TARGET in sys.modules:
+        _wrap(sys.modules[TARGET])
+    elif not any(isinstance(f, _Finder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _Finder())
+
+
+install()
