@@ -210,16 +210,17 @@ class DynamoDBStateStore:
         :return: the number of items deleted
         """
         deleted = 0
+        batch: list[schema.Key] = []
+        # One buffer across partitions, so every request but the last deletes 25 items.
         for pk in schema.app_partitions(self.app_id):
             request = builders.query_partition(self.table, pk, 1000, keys_only=True)
-            batch: list[schema.Key] = []
             for item in self._query_all(request):
                 batch.append(builders.key_of(item))
                 if len(batch) == builders.BATCH_WRITE_LIMIT:
                     deleted += self._delete(batch)
                     batch = []
-            if batch:
-                deleted += self._delete(batch)
+        if batch:
+            deleted += self._delete(batch)
         return deleted
 
     def _query_all(self, request: builders.Request) -> Iterator[Item]:
