@@ -12,13 +12,30 @@ TABLE = "pynenc-demo"
 
 
 def _timeline(backend: Any, invocation: Any) -> str:
+    """Status changes with their offsets; a workflow waiting on its sub-tasks alternates
+    paused/running many times (pynenc's runners record each), so those runs are folded."""
     history = backend.get_history(invocation)
-    start = history[0].timestamp if history else None
-    steps = [
-        f"{h.status.value if h.status else '-'}(+{(h.timestamp - start).total_seconds():.3f}s)"
-        for h in history
-        if start is not None
-    ]
+    if not history:
+        return "(no history)"
+    start = history[0].timestamp
+    steps: list[str] = []
+    index = 0
+    while index < len(history):
+        cycles = 0
+        while (
+            index + 1 < len(history)
+            and history[index].status == "paused"
+            and history[index + 1].status == "running"
+        ):
+            cycles += 1
+            index += 2
+        if cycles:
+            steps.append(f"(paused -> running) x{cycles}")
+            continue
+        record = history[index]
+        offset = (record.timestamp - start).total_seconds()
+        steps.append(f"{record.status.value if record.status else '-'}(+{offset:.3f}s)")
+        index += 1
     return " -> ".join(steps)
 
 
