@@ -10,7 +10,7 @@ import pytest
 from pynenc import Pynenc
 
 import pynenc_dynamodb  # noqa: F401 - registers the backend classes
-from pynenc_dynamodb.local import LocalEndpointProcess
+from pynenc_dynamodb.local import DEFAULT_BUCKET, LocalEndpointProcess
 
 TABLE = "pynenc-tests"
 
@@ -37,6 +37,7 @@ def dynamodb_config(endpoint: LocalEndpointProcess) -> dict[str, Any]:
         "state_backend_cls": "DynamoDBStateBackend",
         "dynamodb_endpoint_url": endpoint.url,
         "dynamodb_table_name": TABLE,
+        "dynamodb_s3_bucket": DEFAULT_BUCKET,
     }
 
 
@@ -53,3 +54,23 @@ def make_app(request: pytest.FixtureRequest) -> Iterator[AppFactory]:
     yield factory
     for app in apps:
         app.state_backend.purge()
+
+
+# -- the state API (issue 3) ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def state_api(endpoint: LocalEndpointProcess) -> Iterator[Any]:
+    """The state API's handler behind a local HTTP server, storing into ``endpoint``."""
+    from pynenc_dynamodb.api_server import LocalApiProcess
+
+    with LocalApiProcess(endpoint.url, TABLE) as api:
+        yield api
+
+
+@pytest.fixture
+def api_config(state_api: Any) -> dict[str, Any]:
+    return {
+        "state_backend_cls": "DynamoDBApiStateBackend",
+        "dynamodb_api_url": state_api.url,
+    }

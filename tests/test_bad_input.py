@@ -1,6 +1,8 @@
 """Bad input and bad settings: a clear error naming the field or setting, before anything
 is written."""
 
+import base64
+import os
 from typing import Any
 
 import boto3
@@ -62,11 +64,15 @@ def test_over_long_workflow_key_names_the_limit(app: Pynenc) -> None:
     assert _writes(app) == before
 
 
-def test_oversized_result_is_rejected_and_nothing_written(app: Pynenc) -> None:
+def test_oversized_result_without_a_bucket_is_rejected_and_nothing_written(
+    make_app: AppFactory, dynamodb_config: dict[str, Any]
+) -> None:
+    app = make_app({**dynamodb_config, "dynamodb_s3_bucket": ""})
     inv = _invocation(app)
     before = _writes(app)
-    with pytest.raises(ItemTooLargeError, match="result is too large"):
-        app.state_backend.set_result(inv, "x" * 500_000)
+    incompressible = base64.b64encode(os.urandom(450_000)).decode()
+    with pytest.raises(ItemTooLargeError, match="result; set dynamodb_s3_bucket"):
+        app.state_backend.set_result(inv, incompressible)
     assert _writes(app) == before
     with pytest.raises(KeyError):
         app.state_backend.get_result(inv)

@@ -127,4 +127,8 @@ def test_table_definition_matches_key_names() -> None:
     ]
     (gsi,) = table["GlobalSecondaryIndexes"]
     assert gsi["IndexName"] == schema.GSI1
-    assert set(gsi["Projection"]["NonKeyAttributes"]) == {schema.BODY, schema.EXPIRES_AT}
+    assert set(gsi["Projection"]["NonKeyAttributes"]) == {
+        schema.BODY,
+        schema.ENCODING,
+        schema.EXPIRES_AT,
+    }

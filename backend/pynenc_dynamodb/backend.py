@@ -6,8 +6,10 @@ from typing import TYPE_CHECKING
 from pynenc.state_backend.base_state_backend import BaseStateBackend
 
 from pynenc_dynamodb.adapter import StoreBackedStateBackend
+from pynenc_dynamodb.blobs import S3BlobStore
 from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.conf import ConfigStateBackendDynamoDB
+from pynenc_dynamodb.payloads import PayloadCodec, PayloadPolicy
 from pynenc_dynamodb.store import DynamoDBStateStore
 
 if TYPE_CHECKING:
@@ -16,13 +18,24 @@ if TYPE_CHECKING:
 
 def build_store(conf: ConfigStateBackendDynamoDB, app_id: str) -> DynamoDBStateStore:
     """A store for ``app_id`` with the connection and table settings of ``conf``."""
+    settings = conf.client_settings()
+    blobs = (
+        S3BlobStore(settings, conf.dynamodb_s3_bucket, conf.dynamodb_s3_endpoint_url)
+        if conf.dynamodb_s3_bucket
+        else None
+    )
+    policy = PayloadPolicy(
+        compress_min_bytes=conf.dynamodb_compress_min_bytes,
+        offload_min_bytes=conf.dynamodb_offload_min_bytes,
+    )
     return DynamoDBStateStore(
-        client=DynamoDBClient(conf.client_settings()),
+        client=DynamoDBClient(settings),
         table_name=conf.dynamodb_table_name,
         app_id=app_id,
         ttl_seconds=conf.dynamodb_ttl_seconds,
         page_size=conf.dynamodb_page_size,
         create_table=conf.dynamodb_create_table,
+        codec=PayloadCodec(app_id, policy, blobs),
     )
 
 

@@ -31,12 +31,14 @@ def expiry(ttl_seconds: int, now: float | None = None) -> int | None:
 
 def build_item(
     key: schema.Key,
-    body: str,
+    body: str | Item,
     expires_at: int | None,
     extra: schema.Key | None = None,
 ) -> Item:
-    """An item: its key, the serialized body, an optional expiry and extra attributes."""
-    item: Item = {**key, schema.BODY: {"S": body}}
+    """An item: its key, its body (text, or attributes from
+    :class:`~pynenc_dynamodb.payloads.PayloadCodec`), an optional expiry and extras."""
+    body_attributes: Item = {schema.BODY: {"S": body}} if isinstance(body, str) else body
+    item: Item = {**key, **body_attributes}
     if expires_at is not None:
         item[schema.EXPIRES_AT] = {"N": str(expires_at)}
     if extra:

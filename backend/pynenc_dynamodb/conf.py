@@ -44,6 +44,17 @@ class ConfigStateBackendDynamoDB(ConfigStateBackend):
         Seconds to wait for a connection to the endpoint.
     :cvar ConfigField[float] dynamodb_read_timeout:
         Seconds to wait for a response.
+    :cvar ConfigField[str] dynamodb_s3_bucket:
+        Bucket for payloads too large for an item (results, arguments, workflow data of
+        any size). Empty keeps every payload in its item, up to DynamoDB's 400 KB.
+    :cvar ConfigField[str] dynamodb_s3_endpoint_url:
+        S3 endpoint. Empty means the DynamoDB endpoint when that is the local one, else
+        boto3's own chain (``AWS_ENDPOINT_URL_S3``).
+    :cvar ConfigField[int] dynamodb_compress_min_bytes:
+        Payloads from this size are stored zlib-compressed when that saves a tenth or more.
+    :cvar ConfigField[int] dynamodb_offload_min_bytes:
+        Encoded payloads from this size go to the S3 bucket, when one is configured.
+        Writes are billed per KB: a 64 KB item costs 64 write units, an S3 object one PUT.
     """
 
     dynamodb_table_name = ConfigField("pynenc-state")
@@ -56,6 +67,10 @@ class ConfigStateBackendDynamoDB(ConfigStateBackend):
     dynamodb_retry_mode = ConfigField("standard")
     dynamodb_connect_timeout = ConfigField(5.0)
     dynamodb_read_timeout = ConfigField(30.0)
+    dynamodb_s3_bucket = ConfigField("")
+    dynamodb_s3_endpoint_url = ConfigField("")
+    dynamodb_compress_min_bytes = ConfigField(1024)
+    dynamodb_offload_min_bytes = ConfigField(64 * 1024)
 
     def client_settings(self) -> ClientSettings:
         """The connection part of these settings, validated."""
@@ -84,6 +99,12 @@ class ConfigStateBackendDynamoDB(ConfigStateBackend):
                 "must be between 1 and 10000",
             ),
             ("dynamodb_max_attempts", self.dynamodb_max_attempts >= 1, "must be >= 1"),
+            ("dynamodb_compress_min_bytes", self.dynamodb_compress_min_bytes >= 0, "must be >= 0"),
+            (
+                "dynamodb_offload_min_bytes",
+                0 < self.dynamodb_offload_min_bytes <= 380 * 1024,
+                "must be between 1 and 389120 (items hold at most 400 KB)",
+            ),
             (
                 "dynamodb_retry_mode",
                 self.dynamodb_retry_mode in ("standard", "adaptive"),

@@ -99,3 +99,8 @@ class UnrestoredTaskError(DynamoDBStateBackendError):
             if isinstance(inner, dict) and "message" in inner:
                 detail = inner["message"]
         super().__init__(f"{error_name}: {detail}")
+
+
+class PayloadError(DynamoDBStateBackendError):
+    """A stored payload cannot be read back intact: its object is missing or its digest
+    does not match what was written. Never returned as data."""

@@ -17,11 +17,13 @@ from ipaddress import ip_address
 from typing import Any
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+from pynenc_dynamodb.blobs import S3BlobStore
 from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
 from pynenc_dynamodb.table import ensure_table
 
 STATS_PATH = "/_pynenc_dynamodb/stats"
 DEFAULT_PORT = 8765
+DEFAULT_BUCKET = "pynenc-payloads"
 _TARGET_PREFIX = "DynamoDB_20120810."
 
 
@@ -94,10 +96,13 @@ def request_counts(url: str) -> Counter[str]:
         return Counter(json.loads(response.read()))
 
 
-def create_table(url: str, table_name: str) -> None:
-    """Create the state table at the local endpoint (idempotent)."""
-    client = DynamoDBClient(ClientSettings(endpoint_url=url))
-    ensure_table(client, table_name, create=True)
+def create_table(url: str, table_name: str, bucket: str = DEFAULT_BUCKET) -> None:
+    """Create the state table and the payload bucket at the local endpoint (idempotent)."""
+    settings = ClientSettings(endpoint_url=url)
+    ensure_table(DynamoDBClient(settings), table_name, create=True)
+    s3 = S3BlobStore(settings, bucket).client
+    if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=bucket)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -176,4 +181,5 @@ def point_app_at(url: str, table_name: str) -> dict[str, str]:
         "PYNENC__STATE_BACKEND_CLS": "DynamoDBStateBackend",
         "PYNENC__DYNAMODB_ENDPOINT_URL": url,
         "PYNENC__DYNAMODB_TABLE_NAME": table_name,
+        "PYNENC__DYNAMODB_S3_BUCKET": DEFAULT_BUCKET,
     }

@@ -29,12 +29,17 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
+from urllib.parse import quote
 
 from pynenc_dynamodb.errors import InvalidKeyError
 
 PK: Final = "pk"
 SK: Final = "sk"
 BODY: Final = "body"
+# How the body is stored: absent = text in BODY; see pynenc_dynamodb.payloads.
+ENCODING: Final = "enc"
+OBJECT_KEY: Final = "obj"
+DIGEST: Final = "sha256"
 EXPIRES_AT: Final = "expires_at"
 GSI1: Final = "gsi1"
 GSI1_PK: Final = "gsi1pk"
@@ -216,6 +221,21 @@ def app_partitions(app_id: str) -> list[str]:
     return [f"A#{app}#I#{s}" for s in shards] + [f"A#{app}#W#{s}" for s in shards] + [f"A#{app}#T"]
 
 
+def payload_object_prefix(app_id: str) -> str:
+    """S3 prefix of every payload object of ``app_id``: what purge deletes.
+
+    Quoted whole (``/`` included), so one app's prefix is never a prefix of another's.
+    """
+    validate_app_id(app_id)
+    return f"pynenc/{quote(app_id, safe='')}/"
+
+
+def payload_object_key(app_id: str, digest: str) -> str:
+    """S3 key of a payload, addressed by its content: a retried upload rewrites the same
+    object, and a reader never meets a half-written one (the item is written after it)."""
+    return f"{payload_object_prefix(app_id)}{digest}"
+
+
 def table_definition(table_name: str) -> dict[str, Any]:
     """The CreateTable request of the state table; ``template.yaml`` must match it."""
     return {
@@ -240,7 +260,7 @@ def table_definition(table_name: str) -> dict[str, Any]:
                 # Listing runs needs only the identity and its expiry, not the item.
                 "Projection": {
                     "ProjectionType": "INCLUDE",
-                    "NonKeyAttributes": [BODY, EXPIRES_AT],
+                    "NonKeyAttributes": [BODY, ENCODING, EXPIRES_AT],
                 },
             }
         ],

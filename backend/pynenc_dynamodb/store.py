@@ -10,6 +10,7 @@ from typing import Any
 from pynenc_dynamodb import builders, schema
 from pynenc_dynamodb.builders import Item
 from pynenc_dynamodb.client import DynamoDBClient, query_page
+from pynenc_dynamodb.payloads import PayloadCodec, PayloadPolicy
 from pynenc_dynamodb.table import ensure_table
 
 
@@ -22,6 +23,7 @@ class DynamoDBStateStore:
     :param ttl_seconds: lifetime of every item written; 0 keeps items forever
     :param page_size: items per Query page
     :param create_table: create the table on first use if it is missing
+    :param codec: how bodies are stored (compression, S3); inline text by default
     """
 
     def __init__(
@@ -33,8 +35,10 @@ class DynamoDBStateStore:
         ttl_seconds: int = 0,
         page_size: int = 100,
         create_table: bool = False,
+        codec: PayloadCodec | None = None,
     ) -> None:
         schema.validate_app_id(app_id)
+        self.codec = codec or PayloadCodec(app_id, PayloadPolicy())
         self.client = client
         self.table = table_name
         self.app_id = app_id
@@ -65,9 +69,12 @@ class DynamoDBStateStore:
     # -- single items -------------------------------------------------------------------
 
     def _put(self, key: schema.Key, body: str, what: str, extra: schema.Key | None = None) -> None:
-        item = builders.build_item(key, body, builders.expiry(self.ttl_seconds), extra)
-        builders.check_size(item, what)
+        # Keys are built (and validated) by the caller, and the table checked, before the
+        # body can reach S3: a rejected write leaves no object behind.
         self.ensure_table()
+        attributes = self.codec.encode(body, what)
+        item = builders.build_item(key, attributes, builders.expiry(self.ttl_seconds), extra)
+        builders.check_size(item, what)
         self.client.put(builders.put_item(self.table, item))
 
     def _get(self, key: schema.Key) -> str | None:
@@ -75,7 +82,7 @@ class DynamoDBStateStore:
         item = self.client.get(builders.get_item(self.table, key))
         if item is None or builders.is_expired(item):
             return None
-        return builders.body_of(item)
+        return self.codec.decode(item)
 
     def _query(self, request: builders.Request) -> Iterator[Item]:
         self.ensure_table()
@@ -105,7 +112,7 @@ class DynamoDBStateStore:
         """History records in timestamp order, one page at a time."""
         prefix = schema.history_prefix(self.app_id, invocation_id)
         request = builders.query_prefix(self.table, prefix, self.page_size)
-        return (builders.body_of(item) for item in self._query(request))
+        return (self.codec.decode(item) for item in self._query(request))
 
     def put_result(self, invocation_id: str, body: str) -> None:
         self._put(schema.result_key(self.app_id, invocation_id), body, "result")
@@ -141,7 +148,7 @@ class DynamoDBStateStore:
 
     def all_app_infos(self) -> Iterator[str]:
         request = builders.query_partition(self.table, schema.APPS_PARTITION, self.page_size)
-        return (builders.body_of(item) for item in self._query(request))
+        return (self.codec.decode(item) for item in self._query(request))
 
     # -- workflows ----------------------------------------------------------------------
 
@@ -152,7 +159,7 @@ class DynamoDBStateStore:
     def sub_invocations(self, workflow_id: str) -> Iterator[str]:
         prefix = schema.sub_invocations_prefix(self.app_id, workflow_id)
         request = builders.query_prefix(self.table, prefix, self.page_size)
-        return (builders.body_of(item) for item in self._query(request))
+        return (self.codec.decode(item) for item in self._query(request))
 
     def put_workflow_run(
         self,
@@ -171,8 +178,10 @@ class DynamoDBStateStore:
         index_keys = schema.workflow_run_index_keys(
             self.app_id, workflow_task_id, workflow_id, timestamp
         )
+        # The GSI projects the body, not the pointer: a run stays in its item.
+        attributes = self.codec.encode(body, "workflow run", allow_offload=False)
         run = builders.build_item(
-            schema.workflow_run_key(self.app_id, workflow_id), body, expires_at, index_keys
+            schema.workflow_run_key(self.app_id, workflow_id), attributes, expires_at, index_keys
         )
         # Rewritten with every run, so the type expires only after its last run does.
         registry = builders.build_item(
@@ -188,13 +197,13 @@ class DynamoDBStateStore:
     def workflow_types(self) -> Iterator[str]:
         pk = schema.workflow_types_partition(self.app_id)
         request = builders.query_partition(self.table, pk, self.page_size)
-        return (builders.body_of(item) for item in self._query(request))
+        return (self.codec.decode(item) for item in self._query(request))
 
     def workflow_runs(self, workflow_task_id: str) -> Iterator[str]:
         """Runs of one workflow type, newest first, through the GSI."""
         pk = schema.workflow_runs_partition(self.app_id, workflow_task_id)
         request = builders.query_index_newest_first(self.table, pk, self.page_size)
-        return (builders.body_of(item) for item in self._query(request))
+        return (self.codec.decode(item) for item in self._query(request))
 
     def all_workflow_runs(self) -> Iterator[str]:
         for workflow_task_id in self.workflow_types():
@@ -221,7 +230,8 @@ class DynamoDBStateStore:
                     batch = []
         if batch:
             deleted += self._delete(batch)
-        return deleted
+        # Objects go after the items that point at them: no reader follows a dead pointer.
+        return deleted + self.codec.purge()
 
     def _query_all(self, request: builders.Request) -> Iterator[Item]:
         # Expired items are purged too: unlike reads, deletes must not skip them.
@@ -247,7 +257,7 @@ RunsResume = dict[str, Any]
 def _page(store: DynamoDBStateStore, request: builders.Request, start: Item | None) -> Page:
     store.ensure_table()
     items, last_key = query_page(store.client, request, start)
-    return [builders.body_of(i) for i in items if not builders.is_expired(i)], last_key
+    return [store.codec.decode(i) for i in items if not builders.is_expired(i)], last_key
 
 
 def history_page(
@@ -295,10 +305,10 @@ def all_workflow_runs_page(
     if task is not None and run_key is not None:
         runs, run_key = workflow_runs_page(store, task, run_key, limit)
         bodies += runs
-        if run_key is not None:
+        if run_key is not None or len(bodies) >= limit:
             return bodies, {"task": task, "key": run_key}
     type_key: Item | None = schema.workflow_type_key(store.app_id, task) if task else None
-    while len(bodies) < limit:
+    while True:
         types, type_key = workflow_types_page(store, type_key, limit)
         for task in types:
             run_key = None
@@ -311,4 +321,3 @@ def all_workflow_runs_page(
                 return bodies, {"task": task, "key": run_key}
         if type_key is None:
             return bodies, None
-    return bodies, None

@@ -1,0 +1,127 @@
+"""The S3 side: large payloads live in objects, their items hold a pointer and a digest.
+
+Like :mod:`pynenc_dynamodb.client` for DynamoDB, this is the one place that talks to S3:
+one client per process, botocore's retries, errors translated into our own.
+"""
+
+import os
+import threading
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from pynenc_dynamodb.client import LOCAL_CREDENTIALS, ClientSettings, is_loopback
+from pynenc_dynamodb.errors import ConfigurationError, DynamoDBRequestError, PayloadError
+
+DELETE_OBJECTS_LIMIT = 1000
+
+
+class S3BlobStore:
+    """Objects of one bucket.
+
+    :param settings: connection settings shared with the DynamoDB client
+    :param bucket: the payload bucket
+    :param endpoint_url: S3 endpoint; empty means the DynamoDB endpoint when that is
+        loopback (the embedded endpoint serves both), else boto3's chain
+    """
+
+    def __init__(self, settings: ClientSettings, bucket: str, endpoint_url: str = "") -> None:
+        self.settings = settings
+        self.bucket = bucket
+        dynamodb_endpoint = settings.effective_endpoint()
+        local = bool(dynamodb_endpoint) and is_loopback(dynamodb_endpoint)
+        self.endpoint_url = endpoint_url or (dynamodb_endpoint if local else "")
+        self._client: Any = None
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"settings": self.settings, "bucket": self.bucket, "endpoint": self.endpoint_url}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["settings"], state["bucket"], state["endpoint"])  # type: ignore[misc]
+
+    @property
+    def client(self) -> Any:
+        pid = os.getpid()
+        if self._client is None or self._pid != pid:
+            with self._lock:
+                if self._client is None or self._pid != pid:
+                    self._client = self._build()
+                    self._pid = pid
+        return self._client
+
+    def _build(self) -> Any:
+        local = bool(self.endpoint_url) and is_loopback(self.endpoint_url)
+        key_id, secret = (
+            LOCAL_CREDENTIALS if local and not os.environ.get("AWS_ACCESS_KEY_ID") else (None, None)
+        )
+        config = Config(
+            retries={
+                "mode": "adaptive" if self.settings.retry_mode == "adaptive" else "standard",
+                "max_attempts": self.settings.max_attempts,
+            },
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
+            s3={"addressing_style": "path"} if local else None,
+        )
+        return boto3.session.Session().client(
+            "s3",
+            region_name=self.settings.region or ("us-east-1" if local else None),
+            endpoint_url=self.endpoint_url or None,
+            config=config,
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+        )
+
+    def _call(self, operation: str, **request: Any) -> dict[str, Any]:
+        try:
+            return dict(getattr(self.client, operation)(Bucket=self.bucket, **request))
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", "Unknown"))
+            if code == "NoSuchBucket":
+                raise ConfigurationError(
+                    f"S3 bucket {self.bucket!r} for large payloads does not exist: deploy it "
+                    "(template.yaml) or fix the dynamodb_s3_bucket setting."
+                ) from exc
+            if code in ("NoSuchKey", "404"):
+                raise PayloadError(
+                    f"payload object s3://{self.bucket}/{request.get('Key')} is missing"
+                ) from exc
+            raise DynamoDBRequestError(f"S3 {operation}", code, str(error.get("Message"))) from exc
+        except BotoCoreError as exc:
+            raise DynamoDBRequestError(f"S3 {operation}", type(exc).__name__, str(exc)) from exc
+
+    def put(self, key: str, data: bytes, sha256_hex: str) -> None:
+        """Upload ``data``; S3 checks it against the digest we computed."""
+        import base64
+
+        checksum = base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+        self._call("put_object", Key=key, Body=data, ChecksumSHA256=checksum)
+
+    def get(self, key: str) -> bytes:
+        body = self._call("get_object", Key=key)["Body"]
+        data: bytes = body.read()
+        return data
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Delete every object under ``prefix``, 1000 per request; return how many."""
+        deleted = 0
+        token: str | None = None
+        while True:
+            page = self._call(
+                "list_objects_v2",
+                Prefix=prefix,
+                **({"ContinuationToken": token} if token else {}),
+            )
+            keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+            for start in range(0, len(keys), DELETE_OBJECTS_LIMIT):
+                chunk = keys[start : start + DELETE_OBJECTS_LIMIT]
+                self._call("delete_objects", Delete={"Objects": chunk, "Quiet": True})
+                deleted += len(chunk)
+            token = page.get("NextContinuationToken")
+            if not token:
+                return deleted
