@@ -19,7 +19,7 @@ from pynenc.workflow import WorkflowIdentity
 from tests import contract_tasks
 from tests.conftest import AppFactory
 
-BACKENDS = ["MemStateBackend", "DynamoDBStateBackend"]
+BACKENDS = ["MemStateBackend", "DynamoDBStateBackend", "DynamoDBApiStateBackend"]
 SERIALIZERS = ["JsonSerializer", "PickleSerializer"]
 
 
@@ -35,11 +35,18 @@ def serializer(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def app(
-    backend_name: str, serializer: str, make_app: AppFactory, dynamodb_config: dict[str, Any]
+    backend_name: str,
+    serializer: str,
+    make_app: AppFactory,
+    dynamodb_config: dict[str, Any],
+    request: pytest.FixtureRequest,
 ) -> Pynenc:
     config: dict[str, Any] = {"serializer_cls": serializer}
     if backend_name == "DynamoDBStateBackend":
         config.update(dynamodb_config)
+    elif backend_name == "DynamoDBApiStateBackend":
+        # Requested lazily: the API server starts only when an API test runs.
+        config.update(request.getfixturevalue("api_config"))
     else:
         config["state_backend_cls"] = backend_name
     app = make_app(config)

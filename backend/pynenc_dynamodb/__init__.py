@@ -1,5 +1,6 @@
 """pynenc-dynamodb: pynenc's state backend on DynamoDB."""
 
+from pynenc_dynamodb.api_backend import ConfigStateBackendDynamoDBApi, DynamoDBApiStateBackend
 from pynenc_dynamodb.backend import DynamoDBStateBackend
 from pynenc_dynamodb.conf import ConfigStateBackendDynamoDB
 from pynenc_dynamodb.errors import (
@@ -17,7 +18,9 @@ from pynenc_dynamodb.errors import (
 __all__ = [
     "AsyncWriteError",
     "ConfigStateBackendDynamoDB",
+    "ConfigStateBackendDynamoDBApi",
     "ConfigurationError",
+    "DynamoDBApiStateBackend",
     "DynamoDBRequestError",
     "DynamoDBStateBackend",
     "DynamoDBStateBackendError",

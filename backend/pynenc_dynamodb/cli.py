@@ -32,6 +32,35 @@ def _local(args: argparse.Namespace) -> int:
     return 0
 
 
+def _api(args: argparse.Namespace) -> int:
+    from pynenc_dynamodb.api_server import LocalApiServer, point_app_at_api
+
+    endpoint: LocalEndpoint | None = None
+    dynamodb_url = args.dynamodb_url
+    if not dynamodb_url:
+        endpoint = LocalEndpoint(args.host, 0).start()
+        dynamodb_url = endpoint.url
+        create_table(dynamodb_url, args.table)
+    server = LocalApiServer(dynamodb_url, args.table, args.host, args.port).start()
+    if not args.quiet:
+        exports = "\n".join(f"  export {k}={v}" for k, v in point_app_at_api(server.url).items())
+        print(
+            f"State API (the Lambda handler behind a local HTTP API) on {server.url}, "
+            f"storing into table {args.table!r} at {dynamodb_url}.\n"
+            f"Point a pynenc app at it with:\n{exports}\n"
+            "Requests must be SigV4-signed; the signature is not verified locally.",
+            flush=True,
+        )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    server.stop()
+    if endpoint is not None:
+        endpoint.stop()
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from pynenc_dynamodb.demo.run import run_demo
 
@@ -47,6 +76,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     local.add_argument("--table", default="pynenc-state", help="table to create")
     local.add_argument("--quiet", action="store_true", help="print nothing once started")
     local.set_defaults(handler=_local)
+    api = commands.add_parser("api", help="run the state API locally (handler + endpoint)")
+    api.add_argument("--host", default="127.0.0.1", help="loopback address to listen on")
+    api.add_argument("--port", type=int, default=8766, help="port (0: any free one)")
+    api.add_argument("--table", default="pynenc-state", help="state table")
+    api.add_argument(
+        "--dynamodb-url", default="", help="DynamoDB endpoint; default: start an embedded one"
+    )
+    api.add_argument("--quiet", action="store_true", help="print nothing once started")
+    api.set_defaults(handler=_api)
     demo = commands.add_parser("demo", help="run a pynenc app on the local endpoint")
     demo.set_defaults(handler=_demo)
     args = parser.parse_args(argv)

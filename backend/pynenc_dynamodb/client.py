@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    HTTPClientError,
     NoCredentialsError,
     NoRegionError,
 )
@@ -38,6 +39,21 @@ LOCAL_REGION = "us-east-1"
 # moto accepts any credentials; these are only used against loopback endpoints.
 LOCAL_CREDENTIALS = ("pynenc-local", "pynenc-local")
 SETTINGS_HINT = "PYNENC__CONFIGSTATEBACKENDDYNAMODB__"
+SERVER_ERROR = "ServerError"
+CONNECTION_ERROR = "ConnectionError"
+# Failures worth another round once botocore has given up: the request may succeed later.
+RETRYABLE = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        SERVER_ERROR,
+        CONNECTION_ERROR,
+    }
+)
+MAX_BACKOFF_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -140,6 +156,7 @@ class DynamoDBClient:
         self._pid = 0
         self._lock = threading.Lock()
         self.request_counts: Counter[str] = Counter()
+        self.retries: Counter[str] = Counter()
 
     @property
     def boto3_client(self) -> Any:
@@ -160,13 +177,36 @@ class DynamoDBClient:
         self.__init__(state["settings"], state["factory"])  # type: ignore[misc]
 
     def call(self, operation: str, request: Request) -> dict[str, Any]:
-        """Send one request; botocore retries throttling, 5xx and connection errors.
+        """Send one request, retrying throttling, 5xx and connection errors.
+
+        botocore retries first; its retry quota stops retrying when many requests fail
+        (a client-wide circuit breaker). Every request we send is safe to repeat (puts of
+        whole items under deterministic keys, reads, deletes), so this loop goes on, with
+        jittered exponential backoff, for up to ``max_attempts`` rounds.
 
         :param operation: the DynamoDB operation, e.g. ``PutItem``
         :param request: its parameters, as built by :mod:`pynenc_dynamodb.builders`
         :raises TableNotFoundError: if the table does not exist
-        :raises DynamoDBRequestError: if the request still fails after retries
+        :raises DynamoDBRequestError: if the request still fails after every retry
         """
+        for attempt in range(1, self.settings.max_attempts + 1):
+            try:
+                return self._send(operation, request)
+            except DynamoDBRequestError as exc:
+                if exc.code not in RETRYABLE or attempt == self.settings.max_attempts:
+                    raise
+                self.retries[exc.code] += 1
+                logger.warning(
+                    "DynamoDB %s failed (%s), round %d of %d: retrying",
+                    operation,
+                    exc.code,
+                    attempt,
+                    self.settings.max_attempts,
+                )
+                time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.05 * 2**attempt)))
+        raise AssertionError("unreachable: the last round raises")  # pragma: no cover
+
+    def _send(self, operation: str, request: Request) -> dict[str, Any]:
         method = getattr(self.boto3_client, _snake(operation))
         self.request_counts[operation] += 1
         try:
@@ -181,9 +221,14 @@ class DynamoDBClient:
                     f"set dynamodb_create_table / {SETTINGS_HINT}DYNAMODB_CREATE_TABLE=true) "
                     "or fix dynamodb_table_name."
                 ) from exc
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if int(status or 0) >= 500:
+                code = code if code in RETRYABLE else SERVER_ERROR
             raise DynamoDBRequestError(operation, code, message) from exc
         except NoCredentialsError as exc:
             raise ConfigurationError(f"DynamoDB {operation}: {exc}") from exc
+        except (HTTPClientError, ConnectionError) as exc:
+            raise DynamoDBRequestError(operation, CONNECTION_ERROR, str(exc)) from exc
         except BotoCoreError as exc:
             raise DynamoDBRequestError(operation, type(exc).__name__, str(exc)) from exc
 

@@ -1,0 +1,321 @@
+"""The state API on loopback: HTTP requests become API Gateway HTTP API (payload 2.0)
+events for the very handler that Lambda runs (``lambdas/state_api/app.py``).
+
+API Gateway authorizes the deployed API with AWS_IAM and fills
+``requestContext.authorizer.iam``; this server fills it from the access key of a SigV4
+``Authorization`` header and does not verify the signature. It holds no authentication of
+its own, which is why it only ever listens on loopback.
+"""
+
+import base64
+import importlib.util
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+from pynenc_dynamodb.local import check_loopback, free_port
+
+HEALTH_PATH = "/_pynenc_dynamodb/health"
+DEFAULT_API_PORT = 8766
+HANDLER_ENV = "PYNENC_DYNAMODB_STATE_API_HANDLER"
+LOCAL_ACCOUNT = "000000000000"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
+
+
+def default_handler_path() -> Path:
+    """``lambdas/state_api/app.py`` of the source tree, unless the environment names one."""
+    configured = os.environ.get(HANDLER_ENV)
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "lambdas" / "state_api" / "app.py"
+
+
+def load_handler(path: Path, environment: dict[str, str]) -> Callable[..., dict[str, Any]]:
+    """Import the handler module from ``path`` with ``environment`` set, as Lambda would."""
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"State API handler not found at {path}: run from a source checkout or set "
+            f"{HANDLER_ENV} to lambdas/state_api/app.py."
+        )
+    os.environ.update(environment)
+    spec = importlib.util.spec_from_file_location("pynenc_dynamodb_state_api", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the state API handler from {path}")
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    handler: Callable[..., dict[str, Any]] = module.handler
+    return handler
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that Powertools reads."""
+
+    function_name = "pynenc-state-api-local"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = (
+        f"arn:aws:lambda:us-east-1:{LOCAL_ACCOUNT}:function:pynenc-state-api-local"
+    )
+    log_group_name = "/aws/lambda/pynenc-state-api-local"
+    log_stream_name = "local"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def iam_identity(authorization: str) -> dict[str, Any] | None:
+    """What API Gateway puts in ``authorizer.iam`` for a SigV4-signed request."""
+    if not authorization.startswith("AWS4-HMAC-SHA256"):
+        return None
+    match = _CREDENTIAL.search(authorization)
+    if not match:
+        return None
+    key = match.group(1)
+    return {
+        "accessKey": key,
+        "accountId": LOCAL_ACCOUNT,
+        "callerId": key,
+        "cognitoIdentity": None,
+        "principalOrgId": None,
+        "userArn": f"arn:aws:iam::{LOCAL_ACCOUNT}:user/{key}",
+        "userId": key,
+    }
+
+
+def build_event(environ: WSGIEnvironment, body: bytes) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload format 2.0) event for one WSGI request."""
+    # The raw request line keeps percent-encoding; PATH_INFO has it decoded already.
+    raw = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or environ["PATH_INFO"])
+    parts = urlsplit(raw)
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+    for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(key):
+            headers[key.replace("_", "-").lower()] = str(environ[key])
+    query: dict[str, str] = {}
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        query[name] = f"{query[name]},{value}" if name in query else value
+    now = time.time()
+    context: dict[str, Any] = {
+        "accountId": LOCAL_ACCOUNT,
+        "apiId": "local",
+        "domainName": headers.get("host", "127.0.0.1"),
+        "domainPrefix": "local",
+        "http": {
+            "method": str(environ["REQUEST_METHOD"]),
+            "path": parts.path,
+            "protocol": str(environ.get("SERVER_PROTOCOL", "HTTP/1.1")),
+            "sourceIp": str(environ.get("REMOTE_ADDR", "127.0.0.1")),
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": str(uuid.uuid4()),
+        "routeKey": "ANY /{proxy+}",
+        "stage": "$default",
+        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "timeEpoch": int(now * 1000),
+    }
+    identity = iam_identity(headers.get("authorization", ""))
+    if identity is not None:
+        context["authorizer"] = {"iam": identity}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "ANY /{proxy+}",
+        "rawPath": parts.path,
+        "rawQueryString": parts.query,
+        "headers": headers,
+        "requestContext": context,
+        "pathParameters": {"proxy": parts.path.lstrip("/")},
+        "isBase64Encoded": False,
+    }
+    if query:
+        event["queryStringParameters"] = query
+    if body:
+        try:
+            event["body"] = body.decode("utf-8")
+        except UnicodeDecodeError:
+            event["body"] = base64.b64encode(body).decode()
+            event["isBase64Encoded"] = True
+    return event
+
+
+class ApiServerApp:
+    """WSGI application: one request at a time, like one Lambda execution environment.
+
+    :param handler: the state API's Lambda handler
+    """
+
+    def __init__(self, handler: Callable[..., dict[str, Any]]) -> None:
+        self.handler = handler
+        # The resolver keeps the current event on itself: requests must not interleave.
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [b'{"ok": true}']
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        event = build_event(environ, body)
+        with self._lock:
+            response = self.handler(event, LambdaContext())
+        status = int(response.get("statusCode", 200))
+        payload = response.get("body") or ""
+        data = base64.b64decode(payload) if response.get("isBase64Encoded") else payload.encode()
+        headers = [(str(k), str(v)) for k, v in (response.get("headers") or {}).items()]
+        start_response(f"{status} {_REASONS.get(status, 'Status')}", headers)
+        return [data]
+
+
+def handler_environment(dynamodb_url: str, table_name: str) -> dict[str, str]:
+    """The function's environment, as template.yaml sets it, for a local endpoint."""
+    environment = {
+        "STATE_TABLE_NAME": table_name,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        "POWERTOOLS_SERVICE_NAME": "pynenc-state-api",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    # Quiet unless asked: one JSON line and one metrics blob per request drown the output.
+    for name, value in {
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "PynencStateApi",
+    }.items():
+        environment[name] = os.environ.get(name, value)
+    return environment
+
+
+class LocalApiServer:
+    """The state API on loopback, in a background thread of this process.
+
+    :param dynamodb_url: the DynamoDB endpoint the handler uses (a local endpoint)
+    :param table_name: the state table
+    :param host: loopback address to listen on
+    :param port: port; 0 picks a free one
+    :param handler_path: the handler module; defaults to the source tree's
+    """
+
+    def __init__(
+        self,
+        dynamodb_url: str,
+        table_name: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        handler_path: Path | None = None,
+    ) -> None:
+        from werkzeug.serving import make_server
+
+        check_loopback(host)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        handler = load_handler(
+            handler_path or default_handler_path(), handler_environment(dynamodb_url, table_name)
+        )
+        self._server = make_server(host, port, ApiServerApp(handler), threaded=True)
+        self.host = host
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "LocalApiServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
+
+
+def wait_until_healthy(url: str, alive: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RuntimeError(f"the local state API at {url} exited while starting")
+        try:
+            with urllib.request.urlopen(url + HEALTH_PATH, timeout=5) as response:
+                json.loads(response.read())
+        except (OSError, urllib.error.URLError):
+            time.sleep(0.1)
+        else:
+            return
+    raise TimeoutError(f"the local state API at {url} did not answer within {timeout}s")
+
+
+class LocalApiProcess:
+    """``pynenc-dynamodb api`` in a child process, for tests and demos.
+
+    :param dynamodb_url: the local DynamoDB endpoint the API stores into
+    :param table_name: the state table (created by the endpoint's owner)
+    :param port: port; 0 picks a free one
+    """
+
+    def __init__(self, dynamodb_url: str, table_name: str, port: int = 0) -> None:
+        self.dynamodb_url = dynamodb_url
+        self.table_name = table_name
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> "LocalApiProcess":
+        command = [
+            sys.executable,
+            "-m",
+            "pynenc_dynamodb",
+            "api",
+            "--port",
+            str(self.port),
+            "--table",
+            self.table_name,
+            "--dynamodb-url",
+            self.dynamodb_url,
+            "--quiet",
+        ]
+        self._process = subprocess.Popen(command, env=dict(os.environ))
+        process = self._process
+        wait_until_healthy(self.url, alive=lambda: process.poll() is None)
+        return self
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def __enter__(self) -> "LocalApiProcess":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def point_app_at_api(url: str) -> dict[str, str]:
+    """The environment variables that point a pynenc app at the state API at ``url``."""
+    return {
+        "PYNENC__STATE_BACKEND_CLS": "DynamoDBApiStateBackend",
+        "PYNENC__DYNAMODB_API_URL": url,
+    }

@@ -1,0 +1,321 @@
+"""A state store that calls the state API (``lambdas/state_api``) over HTTPS.
+
+Every request is SigV4-signed for ``execute-api`` with credentials from the standard chain,
+so the API's AWS_IAM authorization decides which apps a worker may touch. Requests time out,
+5xx answers and connection errors are retried with jittered backoff, and listings are lazy
+iterators that follow the API's ``next_cursor``.
+"""
+
+import json
+import logging
+import os
+import random
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import boto3
+import urllib3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from pynenc_dynamodb.client import LOCAL_CREDENTIALS, LOCAL_REGION, is_loopback
+from pynenc_dynamodb.errors import (
+    ConfigurationError,
+    DynamoDBStateBackendError,
+    InvalidKeyError,
+    ItemTooLargeError,
+)
+
+logger = logging.getLogger(__name__)
+
+SETTINGS_HINT = "PYNENC__CONFIGSTATEBACKENDDYNAMODBAPI__"
+
+
+class StateApiError(DynamoDBStateBackendError):
+    """The state API refused a request, or kept failing after every retry.
+
+    :param method: HTTP method of the request
+    :param path: path of the request
+    :param status: HTTP status, 0 when no answer came
+    :param code: the API's error code, or the exception class name
+    :param message: what went wrong
+    """
+
+    def __init__(self, method: str, path: str, status: int, code: str, message: str) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(f"State API {method} {path} failed ({status} {code}): {message}")
+
+
+@dataclass(frozen=True)
+class ApiSettings:
+    """How to reach the state API.
+
+    :param url: base URL of the API (the ``ApiUrl`` output of the stack)
+    :param region: region the API is deployed in; empty means boto3's chain
+    :param max_attempts: attempts per request, the first one included
+    :param connect_timeout: seconds to wait for a connection
+    :param read_timeout: seconds to wait for a response
+    """
+
+    url: str
+    region: str = ""
+    max_attempts: int = 5
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+
+def seg(value: str) -> str:
+    """One path segment: every reserved character (``/``, ``#``, ``%``...) percent-encoded."""
+    return quote(value, safe="")
+
+
+class ApiStateStore:
+    """:class:`~pynenc_dynamodb.adapter.StateStore` over the state API, for one app.
+
+    :param settings: how to reach the API
+    :param app_id: the app whose state this store reads and writes
+    """
+
+    def __init__(self, settings: ApiSettings, app_id: str) -> None:
+        if not settings.url:
+            raise ConfigurationError(
+                f"No state API URL: set dynamodb_api_url ({SETTINGS_HINT}DYNAMODB_API_URL) "
+                "to the ApiUrl output of the deployed stack, or to `pynenc-dynamodb api`."
+            )
+        self.settings = settings
+        self.app_id = app_id
+        self.base = settings.url.rstrip("/")
+        self.local = is_loopback(self.base)
+        self._prefix = f"/apps/{seg(app_id)}"
+        self._pool: urllib3.PoolManager | None = None
+        self._pid = 0
+        self._lock = threading.Lock()
+        self._signer: tuple[Any, str] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled into spawned workers: they open their own connections.
+        return {"settings": self.settings, "app_id": self.app_id}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["settings"], state["app_id"])  # type: ignore[misc]
+
+    # -- transport ----------------------------------------------------------------------
+
+    def _connections(self) -> urllib3.PoolManager:
+        pid = os.getpid()
+        if self._pool is None or self._pid != pid:
+            with self._lock:
+                if self._pool is None or self._pid != pid:
+                    timeout = urllib3.Timeout(
+                        connect=self.settings.connect_timeout, read=self.settings.read_timeout
+                    )
+                    self._pool = urllib3.PoolManager(timeout=timeout, retries=False)
+                    self._pid = pid
+        return self._pool
+
+    def _credentials(self) -> tuple[Any, str]:
+        """Credentials and region to sign with, looked up once per store."""
+        if self._signer is None:
+            session = boto3.session.Session()
+            region = self.settings.region or session.region_name or ""
+            region = region or (LOCAL_REGION if self.local else "")
+            if not region:
+                raise ConfigurationError(
+                    "No AWS region for the state API: set dynamodb_api_region "
+                    f"({SETTINGS_HINT}DYNAMODB_API_REGION) or AWS_REGION."
+                )
+            credentials: Any = session.get_credentials()
+            if credentials is None and self.local and not os.environ.get("AWS_ACCESS_KEY_ID"):
+                credentials = Credentials(*LOCAL_CREDENTIALS)
+            if credentials is None:
+                raise ConfigurationError(
+                    "No AWS credentials to sign state API requests with: configure the "
+                    "standard chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
+                    "an instance or task role)."
+                )
+            self._signer = (credentials, region)
+        return self._signer
+
+    def _send_once(self, method: str, url: str, body: bytes | None) -> urllib3.BaseHTTPResponse:
+        credentials, region = self._credentials()
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        request = AWSRequest(method=method, url=url, data=body or b"", headers=headers)
+        # Frozen per request: refreshable role credentials rotate under long-lived workers.
+        SigV4Auth(credentials.get_frozen_credentials(), "execute-api", region).add_auth(request)
+        return self._connections().request(
+            method, url, body=body, headers=dict(request.headers.items()), redirect=False
+        )
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        payload: dict[str, Any] | None = None,
+        query: dict[str, str] | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """Send one request, retrying 5xx answers and connection errors.
+
+        :return: the status and the decoded JSON answer; 404 ``NotFound`` is returned,
+            every other 4xx is raised
+        :raises InvalidKeyError: if an id or key breaks the key rules
+        :raises ItemTooLargeError: if a value is too large to store
+        :raises StateApiError: for any other refusal, or after the last attempt
+        """
+        url = self.base + path + ("?" + urlencode(query) if query else "")
+        body = json.dumps(payload).encode() if payload is not None else None
+        attempts = max(1, self.settings.max_attempts)
+        for attempt in range(1, attempts + 1):
+            try:
+                response = self._send_once(method, url, body)
+            except urllib3.exceptions.HTTPError as exc:
+                if attempt == attempts:
+                    raise StateApiError(method, path, 0, type(exc).__name__, str(exc)) from exc
+                logger.warning("State API %s %s: %s; retrying", method, path, exc)
+            else:
+                status = response.status
+                if status < 500 or attempt == attempts:
+                    return status, self._answer(method, path, status, response.data)
+                logger.warning("State API %s %s answered %d; retrying", method, path, status)
+            time.sleep(random.uniform(0, min(5.0, 0.1 * 2**attempt)))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _answer(self, method: str, path: str, status: int, data: bytes) -> dict[str, Any]:
+        try:
+            answer = json.loads(data) if data else {}
+        except ValueError:
+            answer = {"error": {"code": "NotJson", "message": data[:200].decode(errors="replace")}}
+        if not isinstance(answer, dict):
+            answer = {}
+        if status < 400:
+            return answer
+        error = answer.get("error") or {}
+        code = str(error.get("code", "Unknown"))
+        message = str(error.get("message", answer.get("message", "")))
+        if status == 404 and code == "NotFound":
+            return answer
+        if code == "InvalidKey" and "field" in error:
+            raise InvalidKeyError(str(error["field"]), str(error.get("problem", message)))
+        if code == "ItemTooLarge":
+            raise ItemTooLargeError(
+                str(error.get("field", "value")), int(error["size"]), int(error["limit"])
+            )
+        raise StateApiError(method, path, status, code, message)
+
+    def _get_body(self, path: str) -> str | None:
+        status, answer = self.request("GET", path)
+        return None if status == 404 else str(answer["body"])
+
+    def _list(self, path: str) -> Iterator[str]:
+        """Items of a listing, fetching the next page only when the caller needs it."""
+        cursor = ""
+        while True:
+            _, answer = self.request("GET", path, query={"cursor": cursor} if cursor else None)
+            yield from (str(item) for item in answer.get("items", []))
+            cursor = answer.get("next_cursor") or ""
+            if not cursor:
+                return
+
+    def _invocation(self, invocation_id: str, suffix: str = "") -> str:
+        return f"{self._prefix}/invocations/{seg(invocation_id)}{suffix}"
+
+    def _workflow(self, workflow_id: str, suffix: str) -> str:
+        return f"{self._prefix}/workflows/{seg(workflow_id)}{suffix}"
+
+    # -- the StateStore operations ------------------------------------------------------
+
+    def put_invocation(self, invocation_id: str, body: str) -> None:
+        self.request("PUT", self._invocation(invocation_id), {"body": body})
+
+    def get_invocation(self, invocation_id: str) -> str | None:
+        return self._get_body(self._invocation(invocation_id))
+
+    def add_history(
+        self, invocation_id: str, timestamp: datetime, body: str, record_id: str | None = None
+    ) -> None:
+        # The record id is chosen here, so a retried request overwrites and never doubles.
+        payload = {
+            "body": body,
+            "timestamp": timestamp.isoformat(),
+            "record_id": record_id or uuid.uuid4().hex,
+        }
+        self.request("POST", self._invocation(invocation_id, "/history"), payload)
+
+    def get_history(self, invocation_id: str) -> Iterator[str]:
+        return self._list(self._invocation(invocation_id, "/history"))
+
+    def put_result(self, invocation_id: str, body: str) -> None:
+        self.request("PUT", self._invocation(invocation_id, "/result"), {"body": body})
+
+    def get_result(self, invocation_id: str) -> str | None:
+        return self._get_body(self._invocation(invocation_id, "/result"))
+
+    def put_exception(self, invocation_id: str, body: str) -> None:
+        self.request("PUT", self._invocation(invocation_id, "/exception"), {"body": body})
+
+    def get_exception(self, invocation_id: str) -> str | None:
+        return self._get_body(self._invocation(invocation_id, "/exception"))
+
+    def put_workflow_data(self, workflow_id: str, key: str, body: str) -> None:
+        self.request("PUT", self._workflow(workflow_id, f"/data/{seg(key)}"), {"body": body})
+
+    def get_workflow_data(self, workflow_id: str, key: str) -> str | None:
+        return self._get_body(self._workflow(workflow_id, f"/data/{seg(key)}"))
+
+    def put_deterministic_value(self, workflow_id: str, key: str, body: str) -> None:
+        path = self._workflow(workflow_id, f"/deterministic/{seg(key)}")
+        self.request("PUT", path, {"body": body})
+
+    def get_deterministic_value(self, workflow_id: str, key: str) -> str | None:
+        return self._get_body(self._workflow(workflow_id, f"/deterministic/{seg(key)}"))
+
+    def put_app_info(self, app_id: str, body: str) -> None:
+        self.request("PUT", f"/apps/{seg(app_id)}/info", {"body": body})
+
+    def get_app_info(self, app_id: str) -> str | None:
+        return self._get_body(f"/apps/{seg(app_id)}/info")
+
+    def all_app_infos(self) -> Iterator[str]:
+        return self._list("/app-infos")
+
+    def put_sub_invocation(self, workflow_id: str, sub_invocation_id: str) -> None:
+        path = self._workflow(workflow_id, "/sub-invocations")
+        self.request("POST", path, {"sub_invocation_id": sub_invocation_id})
+
+    def sub_invocations(self, workflow_id: str) -> Iterator[str]:
+        return self._list(self._workflow(workflow_id, "/sub-invocations"))
+
+    def put_workflow_run(
+        self,
+        workflow_task_id: str,
+        workflow_id: str,
+        body: str,
+        timestamp: datetime | None = None,
+    ) -> None:
+        payload = {
+            "workflow_task_id": workflow_task_id,
+            "workflow_id": workflow_id,
+            "body": body,
+            "timestamp": (timestamp or datetime.now(UTC)).isoformat(),
+        }
+        self.request("POST", f"{self._prefix}/workflow-runs", payload)
+
+    def workflow_types(self) -> Iterator[str]:
+        return self._list(f"{self._prefix}/workflow-types")
+
+    def workflow_runs(self, workflow_task_id: str) -> Iterator[str]:
+        return self._list(f"{self._prefix}/workflow-types/{seg(workflow_task_id)}/runs")
+
+    def all_workflow_runs(self) -> Iterator[str]:
+        return self._list(f"{self._prefix}/workflow-runs")
+
+    def purge(self) -> int:
+        _, answer = self.request("DELETE", self._prefix)
+        return int(answer.get("deleted", 0))

@@ -1,0 +1,468 @@
+"""The state API: every state-store operation of one app as an HTTP route.
+
+API Gateway HTTP API (payload format 2.0) with AWS_IAM authorization calls :func:`handler`.
+Bodies carry the serialized strings pynenc already produces; nothing here deserializes a
+payload or imports user code. Listings are paged behind HMAC-signed cursors bound to the
+path they were issued for, so a cursor can be neither forged nor replayed on another app.
+
+Environment: ``STATE_TABLE_NAME`` (required), ``CURSOR_SECRET`` (HMAC key of the cursors;
+without it a random per-process key is used and cursors only work within one process),
+``STATE_TTL_SECONDS`` (0), ``STATE_PAGE_SIZE`` (100), ``MAX_BODY_BYTES`` (512 KiB),
+``AWS_ENDPOINT_URL_DYNAMODB`` (local endpoints) and the ``POWERTOOLS_*`` variables.
+"""
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import time
+from collections.abc import Callable
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from urllib.parse import unquote
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from pynenc_dynamodb import store as paging
+from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.errors import InvalidKeyError, ItemTooLargeError
+from pynenc_dynamodb.store import DynamoDBStateStore
+
+TABLE_NAME = os.environ.get("STATE_TABLE_NAME", "")
+TTL_SECONDS = int(os.environ.get("STATE_TTL_SECONDS", "0"))
+PAGE_SIZE = int(os.environ.get("STATE_PAGE_SIZE", "100"))
+MAX_PAGE_SIZE = 1000
+# Above DynamoDB's 400 KB item limit, since bodies are compressed before that limit applies
+# (the store answers a precise 413 when they still do not fit); far below Lambda's 6 MB
+# request limit, so that nobody streams megabytes into the function.
+MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
+CURSOR_SECRET = os.environ.get("CURSOR_SECRET", "").encode() or secrets.token_bytes(32)
+
+logger = Logger()
+metrics = Metrics()
+# Clients at module scope: one per execution environment, reused by every request.
+CLIENT = DynamoDBClient(
+    ClientSettings(endpoint_url=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", ""))
+)
+app = APIGatewayHttpResolver()
+
+
+class ApiError(Exception):
+    """A client mistake: answered with ``status`` and a JSON error, nothing written.
+
+    :param status: HTTP status code
+    :param code: short machine-readable error code
+    :param message: what is wrong, naming the field or limit at fault
+    """
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.extra = extra
+
+
+def error_response(status: int, code: str, message: str, **extra: Any) -> Response[str]:
+    body = {"error": {"code": code, "message": message, **extra}}
+    return Response(status, "application/json", json.dumps(body))
+
+
+def ok(payload: dict[str, Any], status: int = 200) -> Response[str]:
+    return Response(status, "application/json", json.dumps(payload))
+
+
+# -- routes registry (for 405 answers and per-route metrics) -------------------------------
+
+ROUTES: list[tuple[str, str, re.Pattern[str]]] = []
+
+
+RouteFunction = Callable[..., Response[str]]
+
+
+def route(method: str, rule: str) -> Callable[[RouteFunction], RouteFunction]:
+    """Register ``rule`` with the resolver and in :data:`ROUTES`."""
+    pattern = re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "$")
+
+    def register(func: RouteFunction) -> RouteFunction:
+        ROUTES.append((method, rule, pattern))
+        return app.route(rule, method=method)(func)
+
+    return register
+
+
+def route_name(method: str, path: str) -> str:
+    for route_method, rule, pattern in ROUTES:
+        if route_method == method and pattern.match(path):
+            return f"{method} {rule}"
+    return "unmatched"
+
+
+# -- request parsing -----------------------------------------------------------------------
+
+
+def ident(value: str) -> str:
+    """A path parameter as given by the caller: path segments arrive URL-encoded."""
+    return unquote(value, errors="strict")
+
+
+def json_body(**fields: Any) -> dict[str, Any]:
+    """The request's JSON object, with exactly ``fields`` (``str`` or ``str | None``)."""
+    event = app.current_event
+    raw = event.get("body") or ""
+    data = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
+    if len(data) > MAX_BODY_BYTES:
+        raise ApiError(
+            413,
+            "BodyTooLarge",
+            f"The request body is {len(data)} bytes; the limit is {MAX_BODY_BYTES} bytes.",
+            limit=MAX_BODY_BYTES,
+        )
+    try:
+        parsed = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ApiError(400, "MalformedJson", f"The request body is not valid JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise ApiError(400, "MalformedJson", "The request body must be a JSON object.")
+    unknown = sorted(set(parsed) - set(fields))
+    if unknown:
+        raise ApiError(400, "UnknownField", f"Unknown field(s): {', '.join(unknown)}.")
+    for name, expected in fields.items():
+        optional = expected is not str
+        if name not in parsed or parsed[name] is None:
+            if optional:
+                parsed[name] = None
+                continue
+            raise ApiError(400, "MissingField", f"Field {name!r} is required (a string).")
+        if not isinstance(parsed[name], str):
+            got = type(parsed[name]).__name__
+            raise ApiError(400, "InvalidField", f"Field {name!r} must be a string, got {got}.")
+    return parsed
+
+
+def timestamp(value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise ApiError(
+            400, "InvalidField", f"Field 'timestamp' is not an ISO 8601 time: {value!r}."
+        ) from exc
+
+
+def page_limit() -> int:
+    raw = app.current_event.get_query_string_value("limit", str(PAGE_SIZE)) or str(PAGE_SIZE)
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        raise ApiError(400, "InvalidLimit", f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
+    return int(raw)
+
+
+# -- cursors -------------------------------------------------------------------------------
+
+
+def _sign(payload: bytes) -> str:
+    digest = hmac.new(CURSOR_SECRET, payload, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def encode_cursor(path: str, position: Any) -> str | None:
+    """An opaque cursor for ``position``, valid only on ``path`` (which holds the app id)."""
+    if position is None:
+        return None
+    payload = json.dumps({"p": path, "k": position}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + _sign(payload)
+
+
+def decode_cursor() -> Any:
+    """The position of the request's ``cursor``; 400 unless this API issued it for this path."""
+    cursor = app.current_event.get_query_string_value("cursor", "") or ""
+    if not cursor:
+        return None
+    invalid = ApiError(
+        400, "InvalidCursor", "The cursor is invalid or was issued for another path."
+    )
+    encoded, _, signature = cursor.partition(".")
+    try:
+        payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise invalid from exc
+    if not hmac.compare_digest(_sign(payload), signature):
+        raise invalid
+    data = json.loads(payload)
+    if data.get("p") != app.current_event.path:
+        raise invalid
+    return data["k"]
+
+
+def listing(page: tuple[list[str], Any]) -> Response[str]:
+    items, position = page
+    return ok({"items": items, "next_cursor": encode_cursor(app.current_event.path, position)})
+
+
+@lru_cache(maxsize=1024)
+def store(app_id: str) -> DynamoDBStateStore:
+    """The store of ``app_id``; kept per process so the table is described once per app."""
+    return DynamoDBStateStore(
+        client=CLIENT, table_name=TABLE_NAME, app_id=ident(app_id), ttl_seconds=TTL_SECONDS
+    )
+
+
+# -- invocations ---------------------------------------------------------------------------
+
+INVOCATION = "/apps/<app_id>/invocations/<invocation_id>"
+WORKFLOW = "/apps/<app_id>/workflows/<workflow_id>"
+
+
+def single(body: str | None) -> Response[str]:
+    if body is None:
+        return error_response(404, "NotFound", "No such item.")
+    return ok({"body": body})
+
+
+@route("PUT", INVOCATION)
+def put_invocation(app_id: str, invocation_id: str) -> Response[str]:
+    store(app_id).put_invocation(ident(invocation_id), json_body(body=str)["body"])
+    return ok({}, 200)
+
+
+@route("GET", INVOCATION)
+def get_invocation(app_id: str, invocation_id: str) -> Response[str]:
+    return single(store(app_id).get_invocation(ident(invocation_id)))
+
+
+@route("POST", INVOCATION + "/history")
+def add_history(app_id: str, invocation_id: str) -> Response[str]:
+    data = json_body(body=str, timestamp=str, record_id=str | None)
+    when = timestamp(data["timestamp"])
+    store(app_id).add_history(ident(invocation_id), when, data["body"], data["record_id"])
+    return ok({}, 201)
+
+
+@route("GET", INVOCATION + "/history")
+def get_history(app_id: str, invocation_id: str) -> Response[str]:
+    s = store(app_id)
+    return listing(paging.history_page(s, ident(invocation_id), decode_cursor(), page_limit()))
+
+
+@route("PUT", INVOCATION + "/result")
+def put_result(app_id: str, invocation_id: str) -> Response[str]:
+    store(app_id).put_result(ident(invocation_id), json_body(body=str)["body"])
+    return ok({})
+
+
+@route("GET", INVOCATION + "/result")
+def get_result(app_id: str, invocation_id: str) -> Response[str]:
+    return single(store(app_id).get_result(ident(invocation_id)))
+
+
+@route("PUT", INVOCATION + "/exception")
+def put_exception(app_id: str, invocation_id: str) -> Response[str]:
+    store(app_id).put_exception(ident(invocation_id), json_body(body=str)["body"])
+    return ok({})
+
+
+@route("GET", INVOCATION + "/exception")
+def get_exception(app_id: str, invocation_id: str) -> Response[str]:
+    return single(store(app_id).get_exception(ident(invocation_id)))
+
+
+# -- workflows -----------------------------------------------------------------------------
+
+
+# An empty key has no path segment: ``.../data/`` (trailing slash) addresses it.
+@route("PUT", WORKFLOW + "/data/")
+@route("PUT", WORKFLOW + "/data/<key>")
+def put_workflow_data(app_id: str, workflow_id: str, key: str = "") -> Response[str]:
+    body = json_body(body=str)["body"]
+    store(app_id).put_workflow_data(ident(workflow_id), ident(key), body)
+    return ok({})
+
+
+@route("GET", WORKFLOW + "/data/")
+@route("GET", WORKFLOW + "/data/<key>")
+def get_workflow_data(app_id: str, workflow_id: str, key: str = "") -> Response[str]:
+    return single(store(app_id).get_workflow_data(ident(workflow_id), ident(key)))
+
+
+@route("PUT", WORKFLOW + "/deterministic/")
+@route("PUT", WORKFLOW + "/deterministic/<key>")
+def put_deterministic_value(app_id: str, workflow_id: str, key: str = "") -> Response[str]:
+    body = json_body(body=str)["body"]
+    store(app_id).put_deterministic_value(ident(workflow_id), ident(key), body)
+    return ok({})
+
+
+@route("GET", WORKFLOW + "/deterministic/")
+@route("GET", WORKFLOW + "/deterministic/<key>")
+def get_deterministic_value(app_id: str, workflow_id: str, key: str = "") -> Response[str]:
+    return single(store(app_id).get_deterministic_value(ident(workflow_id), ident(key)))
+
+
+@route("POST", WORKFLOW + "/sub-invocations")
+def put_sub_invocation(app_id: str, workflow_id: str) -> Response[str]:
+    sub = json_body(sub_invocation_id=str)["sub_invocation_id"]
+    store(app_id).put_sub_invocation(ident(workflow_id), sub)
+    return ok({}, 201)
+
+
+@route("GET", WORKFLOW + "/sub-invocations")
+def sub_invocations(app_id: str, workflow_id: str) -> Response[str]:
+    s = store(app_id)
+    return listing(
+        paging.sub_invocations_page(s, ident(workflow_id), decode_cursor(), page_limit())
+    )
+
+
+@route("POST", "/apps/<app_id>/workflow-runs")
+def put_workflow_run(app_id: str) -> Response[str]:
+    data = json_body(workflow_task_id=str, workflow_id=str, body=str, timestamp=str | None)
+    when = timestamp(data["timestamp"]) if data["timestamp"] is not None else None
+    store(app_id).put_workflow_run(
+        data["workflow_task_id"], data["workflow_id"], data["body"], when
+    )
+    return ok({}, 201)
+
+
+@route("GET", "/apps/<app_id>/workflow-runs")
+def all_workflow_runs(app_id: str) -> Response[str]:
+    return listing(paging.all_workflow_runs_page(store(app_id), decode_cursor(), page_limit()))
+
+
+@route("GET", "/apps/<app_id>/workflow-types")
+def workflow_types(app_id: str) -> Response[str]:
+    return listing(paging.workflow_types_page(store(app_id), decode_cursor(), page_limit()))
+
+
+@route("GET", "/apps/<app_id>/workflow-types/<task_id>/runs")
+def workflow_runs(app_id: str, task_id: str) -> Response[str]:
+    s = store(app_id)
+    return listing(paging.workflow_runs_page(s, ident(task_id), decode_cursor(), page_limit()))
+
+
+# -- apps ----------------------------------------------------------------------------------
+
+
+@route("PUT", "/apps/<app_id>/info")
+def put_app_info(app_id: str) -> Response[str]:
+    store(app_id).put_app_info(ident(app_id), json_body(body=str)["body"])
+    return ok({})
+
+
+@route("GET", "/apps/<app_id>/info")
+def get_app_info(app_id: str) -> Response[str]:
+    return single(store(app_id).get_app_info(ident(app_id)))
+
+
+@route("GET", "/app-infos")
+def all_app_infos() -> Response[str]:
+    # Any valid app id reads the shared registry; the route itself is not app-scoped.
+    return listing(paging.app_infos_page(store("pynenc"), decode_cursor(), page_limit()))
+
+
+@route("DELETE", "/apps/<app_id>")
+def purge(app_id: str) -> Response[str]:
+    return ok({"deleted": store(app_id).purge()})
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+def on_api_error(exc: ApiError) -> Response[str]:
+    return error_response(exc.status, exc.code, str(exc), **exc.extra)
+
+
+def on_invalid_key(exc: InvalidKeyError) -> Response[str]:
+    return error_response(400, "InvalidKey", str(exc), field=exc.field, problem=exc.problem)
+
+
+def on_bad_encoding(exc: UnicodeDecodeError) -> Response[str]:
+    return error_response(400, "InvalidKey", f"A path segment is not UTF-8 once decoded: {exc}")
+
+
+def on_too_large(exc: ItemTooLargeError) -> Response[str]:
+    return error_response(
+        413, "ItemTooLarge", str(exc), field=exc.field, size=exc.size, limit=exc.limit
+    )
+
+
+def on_unexpected(exc: Exception) -> Response[str]:
+    # Our fault or DynamoDB's, never the caller's: logged with its traceback, not echoed.
+    logger.exception("Unhandled error")
+    return error_response(500, "InternalError", "Internal error; see the function's logs.")
+
+
+# Registered by call: Powertools' decorator is untyped.
+app.exception_handler(ApiError)(on_api_error)
+app.exception_handler(InvalidKeyError)(on_invalid_key)
+app.exception_handler(UnicodeDecodeError)(on_bad_encoding)
+app.exception_handler(ItemTooLargeError)(on_too_large)
+app.exception_handler(Exception)(on_unexpected)
+
+
+@app.not_found
+def not_found(exc: Exception) -> Response[str]:
+    method = app.current_event.http_method.upper()
+    path = app.current_event.path
+    allowed = sorted({m for m, _, pattern in ROUTES if pattern.match(path)})
+    if allowed:
+        return error_response(
+            405, "MethodNotAllowed", f"{method} is not allowed here; use {', '.join(allowed)}."
+        )
+    return error_response(404, "RouteNotFound", f"No route for {method} {path}.")
+
+
+# -- entry point ---------------------------------------------------------------------------
+
+
+def has_iam_identity(event: dict[str, Any]) -> bool:
+    """API Gateway fills ``authorizer.iam`` for SigV4-authorized requests only."""
+    context = event.get("requestContext") or {}
+    iam = (context.get("authorizer") or {}).get("iam")
+    return isinstance(iam, dict) and bool(iam.get("accessKey") or iam.get("userArn"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    http = (event.get("requestContext") or {}).get("http") or {}
+    name = route_name(str(http.get("method", "")).upper(), str(event.get("rawPath", "")))
+    started = time.perf_counter()
+    requests_before = sum(CLIENT.request_counts.values())
+    if not has_iam_identity(event):
+        result = error_response(403, "Forbidden", "The request carries no IAM identity.")
+        response: dict[str, Any] = {
+            "statusCode": result.status_code,
+            "headers": {"Content-Type": "application/json"},
+            "body": result.body,
+        }
+    else:
+        response = app.resolve(event, context)
+    status = int(response.get("statusCode", 500))
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    dynamodb_requests = sum(CLIENT.request_counts.values()) - requests_before
+    # Powertools keeps dimensions across calls when metrics are disabled: start clean.
+    metrics.clear_metrics()
+    metrics.add_dimension(name="route", value=name)
+    metrics.add_metric(name="requests", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="latency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+    metrics.add_metric(name="dynamodb_requests", unit=MetricUnit.Count, value=dynamodb_requests)
+    if status >= 400:
+        metrics.add_metric(name=f"status_{status // 100}xx", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "request served",
+        extra={
+            "route": name,
+            "status": status,
+            "latency_ms": round(elapsed_ms, 2),
+            "dynamodb_requests": dynamodb_requests,
+            "body_bytes": len(event.get("body") or ""),
+        },
+    )
+    return response

@@ -1,0 +1,89 @@
+"""Fault injection for DynamoDB clients, through botocore's ``before-send`` event.
+
+A set share of requests fails before it is sent, as DynamoDB fails under load:
+throttling (400 ProvisionedThroughputExceededException / ThrottlingException), a 500,
+or a dropped connection. A further kind, ``lost-response``, sends the request for real
+and then drops the connection: the write is applied but the client sees a failure and
+retries, which proves retried writes do not double anything.
+"""
+
+import json
+import random
+import threading
+from collections import Counter
+from typing import Any
+
+import urllib3
+from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ConnectionClosedError
+
+KINDS = ("throughput", "throttling", "server-error", "dropped", "lost-response")
+
+
+class _RawBody:
+    """Just enough of a urllib3 response body for botocore's parser."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self._data
+
+    def read(self, *_: Any, **__: Any) -> bytes:
+        return self._data
+
+
+def _response(request: Any, status: int, error_type: str) -> AWSResponse:
+    body = json.dumps({"__type": error_type, "message": "injected fault"}).encode()
+    headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "fault"}
+    return AWSResponse(request.url, status, headers, _RawBody(body))
+
+
+class FaultInjector:
+    """Fails ``rate`` of the requests of the clients it is installed on.
+
+    :param rate: share of requests to fail, 0 to 1
+    :param seed: seed of the random choices, for a repeatable run
+    :param kinds: the kinds of fault to draw from
+    """
+
+    def __init__(self, rate: float, seed: int = 7, kinds: tuple[str, ...] = KINDS) -> None:
+        self.rate = rate
+        self.kinds = kinds
+        self.injected: Counter[str] = Counter()
+        self.requests = 0
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._http = urllib3.PoolManager(maxsize=32)
+
+    def install(self, boto3_client: Any) -> None:
+        boto3_client.meta.events.register("before-send.dynamodb", self.before_send)
+
+    def _draw(self) -> str | None:
+        with self._lock:
+            self.requests += 1
+            if self._random.random() >= self.rate:
+                return None
+            kind = self._random.choice(self.kinds)
+            self.injected[kind] += 1
+            return kind
+
+    def before_send(self, request: Any, **_: Any) -> AWSResponse | None:
+        kind = self._draw()
+        if kind is None:
+            return None
+        if kind == "throughput":
+            return _response(
+                request,
+                400,
+                "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+            )
+        if kind == "throttling":
+            return _response(request, 400, "com.amazonaws.dynamodb.v20120810#ThrottlingException")
+        if kind == "server-error":
+            return _response(request, 500, "com.amazon.coral.service#InternalFailure")
+        if kind == "lost-response":
+            self._http.request(
+                request.method, request.url, body=request.body, headers=dict(request.headers)
+            )
+        raise ConnectionClosedError(endpoint_url=request.url)
