@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint local clean
+.PHONY: demo test lint local clean bench
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ test: $(VENV)/.installed
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+	$(BIN)/ruff format --check backend lambdas infra tests
 	$(BIN)/mypy
 
 local: $(VENV)/.installed
@@ -28,3 +28,7 @@ local: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/python -m tests.benchmarks

@@ -1,7 +1,6 @@
 """End to end: real pynenc runners (threads and processes) on moto's server over HTTP,
 with pynenc's RedisBroker and RedisOrchestrator for the process runners."""
 
-import json
 import os
 import subprocess
 import sys
@@ -11,35 +10,9 @@ import pytest
 from pynenc import Pynenc
 from pynenc.invocation.status import InvocationStatus
 
-from pynenc_dynamodb.local import LocalEndpointProcess, point_app_at
+from pynenc_dynamodb.local import LocalEndpointProcess
 from tests.conftest import TABLE, AppFactory, unique_app_id
-
-ROOT = Path(__file__).resolve().parent.parent
-REDIS = {
-    "PYNENC__BROKER_CLS": "RedisBroker",
-    "PYNENC__ORCHESTRATOR_CLS": "RedisOrchestrator",
-    "PYNENC__REDIS_HOST": "127.0.0.1",
-}
-RUNNERS = {
-    "ThreadRunner": {},
-    "ProcessRunner": REDIS,
-    "MultiThreadRunner": REDIS,
-    "PersistentProcessRunner": REDIS,
-}
-
-
-def _run(runner: str, env: dict[str, str]) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.e2e_run", runner],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+from tests.e2e_run import RUNNERS, finish, runner_env, start
 
 
 @pytest.mark.e2e
@@ -48,16 +21,7 @@ def test_workload_reads_back_from_dynamodb(
     runner: str, endpoint: LocalEndpointProcess, make_app: AppFactory, tmp_path: Path
 ) -> None:
     app_id = unique_app_id(f"e2e-{runner.lower()}")
-    env = {
-        **os.environ,
-        **point_app_at(endpoint.url, TABLE),
-        **RUNNERS[runner],
-        "PYNENC__RUNNER_CLS": runner,
-        "PYNENC__LOGGING_LEVEL": "warning",
-        "E2E_APP_ID": app_id,
-        "E2E_MARKER_DIR": str(tmp_path),
-    }
-    out = _run(runner, env)
+    out = finish(start(runner, runner_env(runner, endpoint.url, TABLE, app_id, tmp_path)))
     results, ids = out["results"], out["ids"]
     assert isinstance(results, dict) and isinstance(ids, dict)
     assert results == {
@@ -123,3 +87,37 @@ def test_endpoint_process_counts_requests(endpoint: LocalEndpointProcess) -> Non
     # Registering the app: the table check, then one PutItem of its app info.
     assert (after - before) == {"DescribeTable": 1, "PutItem": 1}
     app.state_backend.purge()
+
+
+AUTOLOAD_PROBE = """
+import sys
+from pynenc import Pynenc
+app = Pynenc(app_id="autoload-probe", config_values={
+    "state_backend_cls": "DynamoDBStateBackend",
+    "dynamodb_endpoint_url": sys.argv[1],
+    "dynamodb_table_name": sys.argv[2],
+})
+print(type(app.state_backend).__name__)
+"""
+
+
+@pytest.mark.parametrize("autoload", [True, False])
+def test_installing_the_package_is_enough_to_find_the_backend(
+    endpoint: LocalEndpointProcess, autoload: bool
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYNENC_DYNAMODB_NO_AUTOLOAD"}
+    if not autoload:
+        env["PYNENC_DYNAMODB_NO_AUTOLOAD"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-c", AUTOLOAD_PROBE, endpoint.url, TABLE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if autoload:
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.stdout.strip().endswith("DynamoDBStateBackend")
+    else:
+        assert "Unknown subclass: DynamoDBStateBackend" in done.stderr
