@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import pytest
 
+from pynenc_dynamodb import builders, schema
 from pynenc_dynamodb.api_server import LambdaContext
-from pynenc_dynamodb.local import LocalEndpointProcess
+from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.local import DEFAULT_BUCKET, LocalEndpointProcess
 from tests.conftest import TABLE
 
 HANDLER = Path(__file__).resolve().parents[1] / "lambdas" / "state_api" / "app.py"
@@ -29,6 +31,7 @@ def api(endpoint: LocalEndpointProcess) -> Iterator[ModuleType]:
     environment = {
         "STATE_TABLE_NAME": TABLE,
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint.url,
+        "PAYLOAD_BUCKET": DEFAULT_BUCKET,
         "CURSOR_SECRET": "test-secret",
         "POWERTOOLS_SERVICE_NAME": "pynenc-state-api",
         "POWERTOOLS_METRICS_NAMESPACE": "PynencStateApiTests",
@@ -39,6 +42,8 @@ def api(endpoint: LocalEndpointProcess) -> Iterator[ModuleType]:
         env.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
         for name, value in environment.items():
             env.setenv(name, value)
+        # As Lambda does with the code root: the handler imports its sibling modules.
+        env.syspath_prepend(str(HANDLER.parent))
         spec = importlib.util.spec_from_file_location("state_api_under_test", HANDLER)
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
@@ -241,21 +246,67 @@ def test_bad_history_timestamp_is_400(api: ModuleType, base: str) -> None:
     assert listing(api, path, 10)[0] == []
 
 
-def test_oversized_body_is_413_naming_the_limit(api: ModuleType, base: str) -> None:
+def raw_item(endpoint: LocalEndpointProcess, key: dict[str, Any]) -> dict[str, Any] | None:
+    """The item at ``key`` as the table holds it, read past the store."""
+    client = DynamoDBClient(ClientSettings(endpoint_url=endpoint.url))
+    return client.get(builders.get_item(TABLE, key))
+
+
+def test_large_body_round_trips_through_the_payload_bucket(
+    api: ModuleType, base: str, endpoint: LocalEndpointProcess
+) -> None:
+    """3 MB that no compression shrinks: the item holds a pointer, the bucket the body."""
+    app_id = unquote(base.removeprefix("/apps/"))
+    path = f"{base}/invocations/big/result"
+    body = base64.b64encode(os.urandom(3 * 1024 * 1024 * 3 // 4)).decode()
+    assert len(body) > 3_000_000
+    assert call(api, "PUT", path, {"body": body}) == (200, {})
+    assert call(api, "GET", path) == (200, {"body": body})
+    item = raw_item(endpoint, schema.result_key(app_id, "big"))
+    assert item is not None
+    assert schema.BODY not in item
+    # Base64 of random bytes still deflates to about 3/4: zlib pays, the object is packed.
+    assert item[schema.ENCODING]["S"] in ("s3", "s3z")
+    digest = item[schema.DIGEST]["S"]
+    assert item[schema.OBJECT_KEY]["S"] == schema.payload_object_key(app_id, digest)
+    head = api.BLOBS.client.head_object(Bucket=DEFAULT_BUCKET, Key=item[schema.OBJECT_KEY]["S"])
+    assert head["ContentLength"] > 2_000_000
+    # Purging the app removes its objects too.
+    call(api, "DELETE", base)
+    s3 = api.BLOBS.client
+    listed = s3.list_objects_v2(Bucket=DEFAULT_BUCKET, Prefix=schema.payload_object_prefix(app_id))
+    assert listed.get("KeyCount", 0) == 0
+
+
+def test_body_over_the_limit_is_413_naming_it(
+    api: ModuleType, base: str, endpoint: LocalEndpointProcess
+) -> None:
     path = f"{base}/invocations/big"
     status, answer = call(api, "PUT", path, {"body": "x" * (api.MAX_BODY_BYTES + 1)})
-    assert status == 413
+    assert status == 413, answer
     assert answer["error"]["code"] == "BodyTooLarge"
+    assert answer["error"]["limit"] == api.MAX_BODY_BYTES
+    assert answer["error"]["size"] > api.MAX_BODY_BYTES
     assert str(api.MAX_BODY_BYTES) in answer["error"]["message"]
-    # Within the body limit but, even compressed, beyond DynamoDB's item limit: the
-    # store's own 413. Random bytes, base64-encoded, do not compress below it.
+    assert call(api, "GET", path)[0] == 404
+    app_id = unquote(base.removeprefix("/apps/"))
+    assert raw_item(endpoint, schema.invocation_key(app_id, "big")) is None
+    listed = api.BLOBS.client.list_objects_v2(
+        Bucket=DEFAULT_BUCKET, Prefix=schema.payload_object_prefix(app_id)
+    )
+    assert listed.get("KeyCount", 0) == 0
+
+
+def test_workflow_run_beyond_an_item_is_413_naming_the_limit(api: ModuleType, base: str) -> None:
+    """Runs are read through the index, so they never move to S3: the store's own 413."""
     incompressible = base64.b64encode(os.urandom(600 * 1024)).decode()
-    status, answer = call(api, "PUT", path, {"body": incompressible})
+    run = {"workflow_task_id": "t", "workflow_id": "w", "body": incompressible}
+    status, answer = call(api, "POST", f"{base}/workflow-runs", run)
     assert status == 413, answer
     assert answer["error"]["code"] == "ItemTooLarge"
     assert answer["error"]["limit"] <= 400 * 1024
     assert str(answer["error"]["limit"]) in answer["error"]["message"]
-    assert call(api, "GET", path)[0] == 404
+    assert listing(api, f"{base}/workflow-runs", 10)[0] == []
 
 
 @pytest.mark.parametrize(

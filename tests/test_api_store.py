@@ -5,7 +5,14 @@ from typing import Any
 
 import pytest
 
-from pynenc_dynamodb.api_store import ApiSettings, ApiStateStore, StateApiError
+from pynenc_dynamodb.api_store import (
+    ENVELOPE_BYTES,
+    LAMBDA_PAYLOAD_BYTES,
+    ApiSettings,
+    ApiStateStore,
+    RequestTooLargeError,
+    StateApiError,
+)
 from pynenc_dynamodb.errors import InvalidKeyError, ItemTooLargeError
 from pynenc_dynamodb.local import free_port
 from tests.conftest import unique_app_id
@@ -16,9 +23,38 @@ def test_key_and_size_errors_come_back_as_the_stores_own(state_api: Any) -> None
     with pytest.raises(InvalidKeyError) as info:
         store.put_invocation("x" * 600, "body")
     assert info.value.field == "invocation_id"
+    # Runs never move to the payload bucket: beyond an item, the store's own error.
     with pytest.raises(ItemTooLargeError):
-        store.put_result("inv", os.urandom(350 * 1024).hex())
+        store.put_workflow_run("task", "wf", os.urandom(350 * 1024).hex())
     assert store.get_invocation("x" * 10) is None
+
+
+def test_large_bodies_go_through_the_payload_bucket(state_api: Any) -> None:
+    store = ApiStateStore(ApiSettings(state_api.url), unique_app_id())
+    body = os.urandom(1024 * 1024).hex()  # 2 MB, beyond any item even compressed
+    store.put_result("inv", body)
+    assert store.get_result("inv") == body
+    assert store.purge() >= 2  # the item and its object
+
+
+def test_bodies_over_the_api_limit_are_a_clear_error(state_api: Any) -> None:
+    store = ApiStateStore(ApiSettings(state_api.url), unique_app_id())
+    # Within Lambda's event limit, beyond the API's 5 MiB body limit: the API's 413.
+    with pytest.raises(RequestTooLargeError) as info:
+        store.put_result("inv", "a" * (5 * 1024 * 1024 + 1))
+    assert isinstance(info.value, ItemTooLargeError)
+    assert info.value.status == 413
+    assert info.value.limit == 5 * 1024 * 1024
+    assert str(info.value.limit) in str(info.value)
+    assert store.get_result("inv") is None
+    # 3.4 MiB of request body, within the API's limit, but escaped once more into API
+    # Gateway's event beyond Lambda's 6 MB: it would never reach the function, so it is
+    # refused before sending.
+    with pytest.raises(RequestTooLargeError) as info:
+        store.put_result("inv", '"' * (1700 * 1024))
+    assert info.value.limit == LAMBDA_PAYLOAD_BYTES - ENVELOPE_BYTES
+    assert "event" in str(info.value)
+    assert store.get_result("inv") is None
 
 
 def test_listings_are_lazy_and_follow_cursors(state_api: Any) -> None:

@@ -87,22 +87,104 @@ def test_every_route_requires_iam(transformed: dict[str, Any]) -> None:
         assert operation["x-amazon-apigateway-integration"]["payloadFormatVersion"] == "2.0"
 
 
-def test_function_policy_is_scoped_to_the_table(transformed: dict[str, Any]) -> None:
+TABLE_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DescribeTable",
+}
+OBJECT_ACTIONS = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+
+
+def test_function_policy_is_scoped_to_the_table_and_bucket(transformed: dict[str, Any]) -> None:
     role = transformed["Resources"]["StateApiFunctionRole"]["Properties"]
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
-    allowed = {
-        "dynamodb:GetItem",
-        "dynamodb:PutItem",
-        "dynamodb:Query",
-        "dynamodb:BatchWriteItem",
-        "dynamodb:DescribeTable",
-    }
+    granted: set[str] = set()
     for statement in statements:
+        assert statement["Effect"] == "Allow"
         actions = statement["Action"]
-        actions = [actions] if isinstance(actions, str) else actions
-        assert set(actions) <= allowed
-        assert "*" not in str(statement["Resource"])
-        assert "StateTable" in str(statement["Resource"])
+        actions = {actions} if isinstance(actions, str) else set(actions)
+        granted |= actions
+        resource = statement["Resource"]
+        if actions <= TABLE_ACTIONS:
+            assert "*" not in str(resource)
+            assert "StateTable" in str(resource)
+        elif actions <= OBJECT_ACTIONS:
+            # The bucket's objects, and nothing beyond this bucket.
+            assert resource == {"Fn::Sub": "${PayloadBucket.Arn}/*"}
+        else:
+            assert actions == {"s3:ListBucket"}
+            assert resource == {"Fn::GetAtt": ["PayloadBucket", "Arn"]}
+    assert granted == TABLE_ACTIONS | OBJECT_ACTIONS | {"s3:ListBucket"}
+
+
+def test_function_environment_names_bucket_and_retention(template: dict[str, Any]) -> None:
+    variables = template["Resources"]["StateApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["PAYLOAD_BUCKET"] == {"Ref": "PayloadBucket"}
+    assert variables["STATE_TTL_SECONDS"] == {
+        "Fn::FindInMap": ["Retention", {"Ref": "RetentionDays"}, "Seconds"]
+    }
+    # Every allowed retention maps to its seconds, and objects outlive their items.
+    retention = template["Mappings"]["Retention"]
+    allowed = template["Parameters"]["RetentionDays"]["AllowedValues"]
+    assert {str(days) for days in allowed} == set(retention)
+    for days, row in retention.items():
+        assert row["Seconds"] == int(days) * 86400
+        assert row["ObjectDays"] == (int(days) + 1 if int(days) else 0)
+
+
+def _bucket(template: dict[str, Any]) -> dict[str, Any]:
+    return dict(template["Resources"]["PayloadBucket"])
+
+
+def test_payload_bucket_is_private_encrypted_and_retained(template: dict[str, Any]) -> None:
+    bucket = _bucket(template)
+    props = bucket["Properties"]
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["UpdateReplacePolicy"] == "Retain"
+    assert template["Outputs"]["PayloadBucketName"]["Value"] == {"Ref": "PayloadBucket"}
+
+
+def test_payload_bucket_denies_plain_http(template: dict[str, Any]) -> None:
+    policy = template["Resources"]["PayloadBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "PayloadBucket"}
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Resource"] == [
+        {"Fn::GetAtt": ["PayloadBucket", "Arn"]},
+        {"Fn::Sub": "${PayloadBucket.Arn}/*"},
+    ]
+
+
+def test_payload_objects_expire_with_their_items_unless_kept(template: dict[str, Any]) -> None:
+    assert template["Conditions"]["ExpireState"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "RetentionDays"}, 0]}]
+    }
+    rules = _bucket(template)["Properties"]["LifecycleConfiguration"]["Rules"]
+    conditional = [r for r in rules if "Fn::If" in r]
+    assert len(conditional) == 1
+    condition, expire, otherwise = conditional[0]["Fn::If"]
+    assert condition == "ExpireState"
+    assert expire["Status"] == "Enabled"
+    assert expire["ExpirationInDays"] == {
+        "Fn::FindInMap": ["Retention", {"Ref": "RetentionDays"}, "ObjectDays"]
+    }
+    assert "Prefix" not in expire and "Filter" not in expire  # every object
+    assert otherwise == {"Ref": "AWS::NoValue"}
 
 
 def test_function_runtime_code_and_logs(template: dict[str, Any]) -> None:
@@ -118,5 +200,10 @@ def test_function_runtime_code_and_logs(template: dict[str, Any]) -> None:
     assert resources["StateApiLogGroup"]["Properties"]["RetentionInDays"] == {
         "Ref": "LogRetentionDays"
     }
-    assert set(template["Parameters"]) >= {"Stage", "LogLevel", "LogRetentionDays"}
-    assert set(template["Outputs"]) >= {"ApiUrl", "StateTableName", "InvokePolicyArn"}
+    assert set(template["Parameters"]) >= {"Stage", "LogLevel", "LogRetentionDays", "RetentionDays"}
+    assert set(template["Outputs"]) >= {
+        "ApiUrl",
+        "StateTableName",
+        "InvokePolicyArn",
+        "PayloadBucketName",
+    }

@@ -27,14 +27,23 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-from pynenc_dynamodb.local import check_loopback, free_port
+from pynenc_dynamodb.local import DEFAULT_BUCKET, check_loopback, free_port
 
 HEALTH_PATH = "/_pynenc_dynamodb/health"
 DEFAULT_API_PORT = 8766
 HANDLER_ENV = "PYNENC_DYNAMODB_STATE_API_HANDLER"
 LOCAL_ACCOUNT = "000000000000"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
-_REASONS = {200: "OK", 201: "Created", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    413: "Content Too Large",
+    500: "Internal Server Error",
+}
 
 
 def default_handler_path() -> Path:
@@ -53,6 +62,11 @@ def load_handler(path: Path, environment: dict[str, str]) -> Callable[..., dict[
             f"{HANDLER_ENV} to lambdas/state_api/app.py."
         )
     os.environ.update(environment)
+    # Lambda puts the function's code root on sys.path: the handler imports its siblings
+    # (cursors, request_parsing) as top-level modules.
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location("pynenc_dynamodb_state_api", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load the state API handler from {path}")
@@ -187,11 +201,17 @@ class ApiServerApp:
         return [data]
 
 
-def handler_environment(dynamodb_url: str, table_name: str) -> dict[str, str]:
-    """The function's environment, as template.yaml sets it, for a local endpoint."""
+def handler_environment(
+    dynamodb_url: str, table_name: str, bucket: str = DEFAULT_BUCKET
+) -> dict[str, str]:
+    """The function's environment, as template.yaml sets it, for a local endpoint.
+
+    :param bucket: the payload bucket; the embedded endpoint serves it (``create_table``)
+    """
     environment = {
         "STATE_TABLE_NAME": table_name,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
+        "PAYLOAD_BUCKET": bucket,
         "POWERTOOLS_SERVICE_NAME": "pynenc-state-api",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
@@ -213,6 +233,7 @@ class LocalApiServer:
     :param host: loopback address to listen on
     :param port: port; 0 picks a free one
     :param handler_path: the handler module; defaults to the source tree's
+    :param bucket: the payload bucket at ``dynamodb_url`` for bodies beyond an item's size
     """
 
     def __init__(
@@ -222,13 +243,16 @@ class LocalApiServer:
         host: str = "127.0.0.1",
         port: int = 0,
         handler_path: Path | None = None,
+        *,
+        bucket: str = DEFAULT_BUCKET,
     ) -> None:
         from werkzeug.serving import make_server
 
         check_loopback(host)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         handler = load_handler(
-            handler_path or default_handler_path(), handler_environment(dynamodb_url, table_name)
+            handler_path or default_handler_path(),
+            handler_environment(dynamodb_url, table_name, bucket),
         )
         self._server = make_server(host, port, ApiServerApp(handler), threaded=True)
         self.host = host

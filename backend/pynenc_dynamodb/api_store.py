@@ -36,6 +36,12 @@ from pynenc_dynamodb.errors import (
 logger = logging.getLogger(__name__)
 
 SETTINGS_HINT = "PYNENC__CONFIGSTATEBACKENDDYNAMODBAPI__"
+# A synchronous Lambda invocation takes at most 6 MB, and that is API Gateway's whole event:
+# the body inside it is a JSON string, escaped once more, next to headers and the request
+# context (ENVELOPE_BYTES is generous for those). A body that would not fit never reaches
+# the function, so the API could not answer it with its own 413: we refuse it here.
+LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
+ENVELOPE_BYTES = 64 * 1024
 
 
 class StateApiError(DynamoDBStateBackendError):
@@ -54,6 +60,34 @@ class StateApiError(DynamoDBStateBackendError):
         super().__init__(f"State API {method} {path} failed ({status} {code}): {message}")
 
 
+class RequestTooLargeError(StateApiError, ItemTooLargeError):
+    """The state API refused a request body as too large (413): nothing was written.
+
+    An :class:`~pynenc_dynamodb.errors.ItemTooLargeError`, like the direct backend raises
+    for a value it cannot store, so callers handle both alike.
+
+    :param method: HTTP method of the request
+    :param path: path of the request
+    :param size: size of the request body in bytes
+    :param limit: the API's limit in bytes, 0 when the answer did not name it
+    :param message: what the API answered
+    """
+
+    def __init__(self, method: str, path: str, size: int, limit: int, message: str) -> None:
+        self.status = 413
+        self.code = "BodyTooLarge"
+        self.field = "request body"
+        self.size = size
+        self.limit = limit
+        bound = f"the limit is {limit} bytes" if limit else "the API did not name its limit"
+        # Neither parent's message fits: set it directly, past their __init__.
+        Exception.__init__(
+            self,
+            f"State API {method} {path}: the request body is too large ({size} bytes; "
+            f"{bound}). Nothing was written. {message}".rstrip(),
+        )
+
+
 @dataclass(frozen=True)
 class ApiSettings:
     """How to reach the state API.
@@ -70,6 +104,26 @@ class ApiSettings:
     max_attempts: int = 5
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
+
+
+def check_event_size(method: str, path: str, body: bytes) -> None:
+    """Refuse a body that, escaped into API Gateway's event, exceeds what Lambda accepts.
+
+    :raises RequestTooLargeError: naming the event size and the limit; nothing is sent
+    """
+    limit = LAMBDA_PAYLOAD_BYTES - ENVELOPE_BYTES
+    # Escaping at most doubles a body: only the largest ones are worth measuring.
+    if len(body) * 2 <= limit:
+        return
+    in_event = len(json.dumps(body.decode("utf-8"), ensure_ascii=False).encode())
+    if in_event > limit:
+        raise RequestTooLargeError(
+            method,
+            path,
+            in_event,
+            limit,
+            "Measured as escaped into the API Gateway event, which Lambda takes whole.",
+        )
 
 
 def seg(value: str) -> str:
@@ -167,10 +221,13 @@ class ApiStateStore:
             every other 4xx is raised
         :raises InvalidKeyError: if an id or key breaks the key rules
         :raises ItemTooLargeError: if a value is too large to store
+        :raises RequestTooLargeError: if the body is beyond the API's request limit
         :raises StateApiError: for any other refusal, or after the last attempt
         """
         url = self.base + path + ("?" + urlencode(query) if query else "")
         body = json.dumps(payload).encode() if payload is not None else None
+        if body is not None:
+            check_event_size(method, path, body)
         attempts = max(1, self.settings.max_attempts)
         for attempt in range(1, attempts + 1):
             try:
@@ -182,12 +239,16 @@ class ApiStateStore:
             else:
                 status = response.status
                 if status < 500 or attempt == attempts:
-                    return status, self._answer(method, path, status, response.data)
+                    return status, self._answer(
+                        method, path, status, response.data, len(body or b"")
+                    )
                 logger.warning("State API %s %s answered %d; retrying", method, path, status)
             time.sleep(random.uniform(0, min(5.0, 0.1 * 2**attempt)))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _answer(self, method: str, path: str, status: int, data: bytes) -> dict[str, Any]:
+    def _answer(
+        self, method: str, path: str, status: int, data: bytes, size: int = 0
+    ) -> dict[str, Any]:
         try:
             answer = json.loads(data) if data else {}
         except ValueError:
@@ -203,6 +264,15 @@ class ApiStateStore:
             return answer
         if code == "InvalidKey" and "field" in error:
             raise InvalidKeyError(str(error["field"]), str(error.get("problem", message)))
+        if status == 413 and code != "ItemTooLarge":
+            # Ours names the limit; API Gateway's own (a body past its quota) does not.
+            raise RequestTooLargeError(
+                method,
+                path,
+                int(error.get("size") or size),
+                int(error.get("limit") or 0),
+                message,
+            )
         if code == "ItemTooLarge":
             raise ItemTooLargeError(
                 str(error.get("field", "value")), int(error["size"]), int(error["limit"])

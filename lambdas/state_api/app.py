@@ -3,72 +3,71 @@
 API Gateway HTTP API (payload format 2.0) with AWS_IAM authorization calls :func:`handler`.
 Bodies carry the serialized strings pynenc already produces; nothing here deserializes a
 payload or imports user code. Listings are paged behind HMAC-signed cursors bound to the
-path they were issued for, so a cursor can be neither forged nor replayed on another app.
+path they were issued for (:mod:`cursors`); request parsing and limits live in
+:mod:`request_parsing`. Both are siblings of this module: Lambda puts the function's code
+root on ``sys.path``, and the local server and the tests put this folder there.
 
 Environment: ``STATE_TABLE_NAME`` (required), ``CURSOR_SECRET`` (HMAC key of the cursors;
 without it a random per-process key is used and cursors only work within one process),
-``STATE_TTL_SECONDS`` (0), ``STATE_PAGE_SIZE`` (100), ``MAX_BODY_BYTES`` (512 KiB),
-``AWS_ENDPOINT_URL_DYNAMODB`` (local endpoints) and the ``POWERTOOLS_*`` variables.
+``PAYLOAD_BUCKET`` (S3 bucket for bodies too large for an item; without it such bodies are
+a 413), ``STATE_TTL_SECONDS`` (0), ``STATE_PAGE_SIZE`` (100), ``MAX_BODY_BYTES`` (5 MiB),
+``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL_S3`` (local endpoints) and the
+``POWERTOOLS_*`` variables.
 """
 
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import os
 import re
 import secrets
 import time
 from collections.abc import Callable
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
-from urllib.parse import unquote
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from cursors import CursorSigner
+from request_parsing import ApiError, ident, page_limit, timestamp
+from request_parsing import json_body as parse_json_body
 
 from pynenc_dynamodb import store as paging
+from pynenc_dynamodb.blobs import S3BlobStore
 from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
 from pynenc_dynamodb.errors import InvalidKeyError, ItemTooLargeError
+from pynenc_dynamodb.payloads import PayloadCodec, PayloadPolicy
 from pynenc_dynamodb.store import DynamoDBStateStore
 
 TABLE_NAME = os.environ.get("STATE_TABLE_NAME", "")
 TTL_SECONDS = int(os.environ.get("STATE_TTL_SECONDS", "0"))
 PAGE_SIZE = int(os.environ.get("STATE_PAGE_SIZE", "100"))
 MAX_PAGE_SIZE = 1000
-# Above DynamoDB's 400 KB item limit, since bodies are compressed before that limit applies
-# (the store answers a precise 413 when they still do not fit); far below Lambda's 6 MB
-# request limit, so that nobody streams megabytes into the function.
-MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(1024 * 1024)))
+PAYLOAD_BUCKET = os.environ.get("PAYLOAD_BUCKET", "")
+# A synchronous Lambda invocation takes at most 6 MB (6,291,456 bytes) of request payload,
+# and that is the whole API Gateway event: the body as a JSON string (its quotes and
+# backslashes escaped once more), the headers and the request context. 5 MiB of body leaves
+# a megabyte for those; a larger request never reaches the function at all (API Gateway
+# answers it with a bare error), so we refuse it here with a 413 that names this limit.
+# Bodies beyond an item's 400 KB go to PAYLOAD_BUCKET (without it, a precise 413).
+MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(5 * 1024 * 1024)))
 CURSOR_SECRET = os.environ.get("CURSOR_SECRET", "").encode() or secrets.token_bytes(32)
 
 logger = Logger()
 metrics = Metrics()
 # Clients at module scope: one per execution environment, reused by every request.
-CLIENT = DynamoDBClient(
-    ClientSettings(endpoint_url=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", ""))
+SETTINGS = ClientSettings(endpoint_url=os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", ""))
+CLIENT = DynamoDBClient(SETTINGS)
+# Without AWS_ENDPOINT_URL_S3 the blob store uses the DynamoDB endpoint when that is
+# loopback (the embedded endpoint serves S3 too), else boto3's own chain.
+BLOBS = (
+    S3BlobStore(SETTINGS, PAYLOAD_BUCKET, os.environ.get("AWS_ENDPOINT_URL_S3", ""))
+    if PAYLOAD_BUCKET
+    else None
 )
+CURSORS = CursorSigner(CURSOR_SECRET)
 app = APIGatewayHttpResolver()
-
-
-class ApiError(Exception):
-    """A client mistake: answered with ``status`` and a JSON error, nothing written.
-
-    :param status: HTTP status code
-    :param code: short machine-readable error code
-    :param message: what is wrong, naming the field or limit at fault
-    """
-
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.extra = extra
 
 
 def error_response(status: int, code: str, message: str, **extra: Any) -> Response[str]:
@@ -106,111 +105,42 @@ def route_name(method: str, path: str) -> str:
     return "unmatched"
 
 
-# -- request parsing -----------------------------------------------------------------------
-
-
-def ident(value: str) -> str:
-    """A path parameter as given by the caller: path segments arrive URL-encoded."""
-    return unquote(value, errors="strict")
+# -- request parsing (the current event's, with this function's limits) -----------------
 
 
 def json_body(**fields: Any) -> dict[str, Any]:
-    """The request's JSON object, with exactly ``fields`` (``str`` or ``str | None``)."""
-    event = app.current_event
-    raw = event.get("body") or ""
-    data = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
-    if len(data) > MAX_BODY_BYTES:
-        raise ApiError(
-            413,
-            "BodyTooLarge",
-            f"The request body is {len(data)} bytes; the limit is {MAX_BODY_BYTES} bytes.",
-            limit=MAX_BODY_BYTES,
-        )
-    try:
-        parsed = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, "MalformedJson", f"The request body is not valid JSON: {exc}") from exc
-    if not isinstance(parsed, dict):
-        raise ApiError(400, "MalformedJson", "The request body must be a JSON object.")
-    unknown = sorted(set(parsed) - set(fields))
-    if unknown:
-        raise ApiError(400, "UnknownField", f"Unknown field(s): {', '.join(unknown)}.")
-    for name, expected in fields.items():
-        optional = expected is not str
-        if name not in parsed or parsed[name] is None:
-            if optional:
-                parsed[name] = None
-                continue
-            raise ApiError(400, "MissingField", f"Field {name!r} is required (a string).")
-        if not isinstance(parsed[name], str):
-            got = type(parsed[name]).__name__
-            raise ApiError(400, "InvalidField", f"Field {name!r} must be a string, got {got}.")
-    return parsed
+    """The request's JSON object with exactly ``fields``; 413 beyond :data:`MAX_BODY_BYTES`."""
+    return parse_json_body(app.current_event, MAX_BODY_BYTES, **fields)
 
 
-def timestamp(value: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ApiError(
-            400, "InvalidField", f"Field 'timestamp' is not an ISO 8601 time: {value!r}."
-        ) from exc
-
-
-def page_limit() -> int:
-    raw = app.current_event.get_query_string_value("limit", str(PAGE_SIZE)) or str(PAGE_SIZE)
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise ApiError(400, "InvalidLimit", f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.")
-    return int(raw)
-
-
-# -- cursors -------------------------------------------------------------------------------
-
-
-def _sign(payload: bytes) -> str:
-    digest = hmac.new(CURSOR_SECRET, payload, hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-
-def encode_cursor(path: str, position: Any) -> str | None:
-    """An opaque cursor for ``position``, valid only on ``path`` (which holds the app id)."""
-    if position is None:
-        return None
-    payload = json.dumps({"p": path, "k": position}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(payload).decode().rstrip("=") + "." + _sign(payload)
+def limit() -> int:
+    return page_limit(app.current_event, PAGE_SIZE, MAX_PAGE_SIZE)
 
 
 def decode_cursor() -> Any:
     """The position of the request's ``cursor``; 400 unless this API issued it for this path."""
     cursor = app.current_event.get_query_string_value("cursor", "") or ""
-    if not cursor:
-        return None
-    invalid = ApiError(
-        400, "InvalidCursor", "The cursor is invalid or was issued for another path."
-    )
-    encoded, _, signature = cursor.partition(".")
-    try:
-        payload = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
-    except (binascii.Error, ValueError) as exc:
-        raise invalid from exc
-    if not hmac.compare_digest(_sign(payload), signature):
-        raise invalid
-    data = json.loads(payload)
-    if data.get("p") != app.current_event.path:
-        raise invalid
-    return data["k"]
+    return CURSORS.decode(cursor, app.current_event.path)
 
 
 def listing(page: tuple[list[str], Any]) -> Response[str]:
     items, position = page
-    return ok({"items": items, "next_cursor": encode_cursor(app.current_event.path, position)})
+    return ok({"items": items, "next_cursor": CURSORS.encode(app.current_event.path, position)})
 
 
 @lru_cache(maxsize=1024)
 def store(app_id: str) -> DynamoDBStateStore:
-    """The store of ``app_id``; kept per process so the table is described once per app."""
+    """The store of ``app_id``; kept per process so the table is described once per app.
+
+    Bodies beyond an item's size go to :data:`BLOBS` when ``PAYLOAD_BUCKET`` is set.
+    """
+    owner = ident(app_id)
     return DynamoDBStateStore(
-        client=CLIENT, table_name=TABLE_NAME, app_id=ident(app_id), ttl_seconds=TTL_SECONDS
+        client=CLIENT,
+        table_name=TABLE_NAME,
+        app_id=owner,
+        ttl_seconds=TTL_SECONDS,
+        codec=PayloadCodec(owner, PayloadPolicy(), BLOBS),
     )
 
 
@@ -248,7 +178,7 @@ def add_history(app_id: str, invocation_id: str) -> Response[str]:
 @route("GET", INVOCATION + "/history")
 def get_history(app_id: str, invocation_id: str) -> Response[str]:
     s = store(app_id)
-    return listing(paging.history_page(s, ident(invocation_id), decode_cursor(), page_limit()))
+    return listing(paging.history_page(s, ident(invocation_id), decode_cursor(), limit()))
 
 
 @route("PUT", INVOCATION + "/result")
@@ -315,9 +245,7 @@ def put_sub_invocation(app_id: str, workflow_id: str) -> Response[str]:
 @route("GET", WORKFLOW + "/sub-invocations")
 def sub_invocations(app_id: str, workflow_id: str) -> Response[str]:
     s = store(app_id)
-    return listing(
-        paging.sub_invocations_page(s, ident(workflow_id), decode_cursor(), page_limit())
-    )
+    return listing(paging.sub_invocations_page(s, ident(workflow_id), decode_cursor(), limit()))
 
 
 @route("POST", "/apps/<app_id>/workflow-runs")
@@ -332,18 +260,18 @@ def put_workflow_run(app_id: str) -> Response[str]:
 
 @route("GET", "/apps/<app_id>/workflow-runs")
 def all_workflow_runs(app_id: str) -> Response[str]:
-    return listing(paging.all_workflow_runs_page(store(app_id), decode_cursor(), page_limit()))
+    return listing(paging.all_workflow_runs_page(store(app_id), decode_cursor(), limit()))
 
 
 @route("GET", "/apps/<app_id>/workflow-types")
 def workflow_types(app_id: str) -> Response[str]:
-    return listing(paging.workflow_types_page(store(app_id), decode_cursor(), page_limit()))
+    return listing(paging.workflow_types_page(store(app_id), decode_cursor(), limit()))
 
 
 @route("GET", "/apps/<app_id>/workflow-types/<task_id>/runs")
 def workflow_runs(app_id: str, task_id: str) -> Response[str]:
     s = store(app_id)
-    return listing(paging.workflow_runs_page(s, ident(task_id), decode_cursor(), page_limit()))
+    return listing(paging.workflow_runs_page(s, ident(task_id), decode_cursor(), limit()))
 
 
 # -- apps ----------------------------------------------------------------------------------
@@ -363,7 +291,7 @@ def get_app_info(app_id: str) -> Response[str]:
 @route("GET", "/app-infos")
 def all_app_infos() -> Response[str]:
     # Any valid app id reads the shared registry; the route itself is not app-scoped.
-    return listing(paging.app_infos_page(store("pynenc"), decode_cursor(), page_limit()))
+    return listing(paging.app_infos_page(store("pynenc"), decode_cursor(), limit()))
 
 
 @route("DELETE", "/apps/<app_id>")

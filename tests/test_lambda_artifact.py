@@ -1,0 +1,188 @@
+"""The BUILT state API, not the source tree, imports and serves requests.
+
+Builds what ``sam build`` deploys, the way SAM builds it: the layer is ``backend/`` copied
+into ``python/`` (``ContentUri: backend/``, ``BuildMethod: python3.12``), the function is
+``lambdas/state_api/requirements.txt`` pip-installed next to the handler's files. Then a
+bare interpreter (``-S``: no site-packages) with Lambda's path order (function, layer, the
+runtime's boto3) imports ``app.handler`` and serves real-shaped API Gateway events against
+the embedded endpoint. A module missing from the artifact, or a sibling import that only
+works from the source tree, fails here.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pynenc_dynamodb.api_server import build_event
+from pynenc_dynamodb.local import DEFAULT_BUCKET, LocalEndpointProcess
+from tests.conftest import TABLE, unique_app_id
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTION_SOURCE = ROOT / "lambdas" / "state_api"
+LAYER_SOURCE = ROOT / "backend"
+# What the Python runtime of Lambda provides beyond the standard library: boto3 and its
+# dependencies, nothing else.
+RUNTIME_MODULES = ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"]
+# pip failing for want of the registry is a skip, any other failure a test failure.
+OFFLINE_SIGNS = (
+    "NewConnectionError",
+    "Network is unreachable",
+    "Temporary failure in name resolution",
+    "No matching distribution",
+    "Could not find a version",
+)
+
+
+def pip_install(target: Path, *args: str) -> None:
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target)]
+    result = subprocess.run(
+        [*command, *args], capture_output=True, text=True, timeout=180, check=False
+    )
+    if result.returncode != 0:
+        if any(sign in result.stderr for sign in OFFLINE_SIGNS):
+            pytest.skip(f"pip cannot reach the package registry: {result.stderr[-300:]}")
+        raise AssertionError(f"pip install {' '.join(args)} failed:\n{result.stderr}")
+
+
+def copy_sources(source: Path, target: Path) -> None:
+    shutil.copytree(
+        source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+
+
+def tree_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+@pytest.fixture(scope="module")
+def artifact(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The function, layer and runtime directories, as Lambda would mount them."""
+    root = tmp_path_factory.mktemp("artifact")
+    function, layer, runtime = root / "function", root / "layer" / "python", root / "runtime"
+    # The function: its requirements, then the handler's files (as SAM copies CodeUri).
+    pip_install(function, "-r", str(FUNCTION_SOURCE / "requirements.txt"))
+    copy_sources(FUNCTION_SOURCE, function)
+    # The layer: backend/ under python/, plus its requirements if it ever gets some.
+    copy_sources(LAYER_SOURCE, layer)
+    if (LAYER_SOURCE / "requirements.txt").is_file():
+        pip_install(layer, "-r", str(LAYER_SOURCE / "requirements.txt"))
+    # The runtime's boto3: copied from this environment, nothing else of it.
+    site = Path(sysconfig.get_paths()["purelib"])
+    runtime.mkdir()
+    for name in RUNTIME_MODULES:
+        source = site / name
+        if source.is_dir():
+            copy_sources(source, runtime / name)
+        else:
+            shutil.copy2(site / f"{name}.py", runtime / f"{name}.py")
+    sizes = {"function": tree_bytes(function), "layer": tree_bytes(layer.parent)}
+    print(f"\nBuilt state API artifact (bytes, unzipped): {sizes}")
+    return {"function": function, "layer": layer, "runtime": runtime}
+
+
+# Runs in the bare interpreter: Lambda's path order, then one event per line of stdin.
+RUNNER = textwrap.dedent(
+    """
+    import json, sys
+    paths = json.loads(sys.argv[1])
+    sys.path[:0] = [paths["function"], paths["layer"], paths["runtime"]]
+
+    class Context:
+        function_name = "pynenc-state-api-artifact"
+        function_version = "$LATEST"
+        memory_limit_in_mb = 512
+        invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:artifact"
+        aws_request_id = "artifact-test"
+        def get_remaining_time_in_millis(self):
+            return 30000
+
+    import app
+    responses = [app.handler(json.loads(line), Context()) for line in sys.stdin if line.strip()]
+    modules = {
+        name: getattr(module, "__file__", None) or ""
+        for name, module in list(sys.modules.items())
+    }
+    print(json.dumps({"responses": responses, "modules": modules}))
+    """
+)
+
+
+def api_event(method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An API Gateway HTTP API event, built by the local API server's own translation."""
+    body = json.dumps(payload).encode() if payload is not None else b""
+    environ = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "RAW_URI": path,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "api-id.execute-api.us-east-1.amazonaws.com",
+        "HTTP_AUTHORIZATION": (
+            "AWS4-HMAC-SHA256 Credential=AKIAARTIFACT/20240101/us-east-1/execute-api/"
+            "aws4_request, SignedHeaders=host, Signature=0"
+        ),
+    }
+    if body:
+        environ["CONTENT_TYPE"] = "application/json"
+        environ["CONTENT_LENGTH"] = str(len(body))
+    return build_event(environ, body)
+
+
+def test_built_artifact_serves_requests(
+    artifact: dict[str, Path], endpoint: LocalEndpointProcess
+) -> None:
+    base = f"/apps/{unique_app_id('artifact')}/invocations/inv-1/result"
+    large = os.urandom(512 * 1024).hex()  # beyond an item even compressed: the bucket's
+    events = [
+        api_event("PUT", base, {"body": "result!"}),
+        api_event("GET", base),
+        api_event("PUT", base, {"body": large}),
+        api_event("GET", base),
+        api_event("GET", base.replace("inv-1", "missing")),
+    ]
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "STATE_TABLE_NAME": TABLE,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint.url,
+        "PAYLOAD_BUCKET": DEFAULT_BUCKET,
+        "POWERTOOLS_METRICS_DISABLED": "1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_SERVICE_NAME": "pynenc-state-api",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    result = subprocess.run(
+        [sys.executable, "-S", "-c", RUNNER, json.dumps({k: str(v) for k, v in artifact.items()})],
+        input="\n".join(json.dumps(e) for e in events),
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    output = json.loads(result.stdout.strip().splitlines()[-1])
+    statuses = [r["statusCode"] for r in output["responses"]]
+    bodies = [json.loads(r["body"] or "{}") for r in output["responses"]]
+    assert statuses == [200, 200, 200, 200, 404], bodies
+    assert bodies[1] == {"body": "result!"}
+    assert bodies[3] == {"body": large}
+    # Everything came from the artifact: nothing from this environment's site-packages.
+    modules = output["modules"]
+    assert modules["app"].startswith(str(artifact["function"]))
+    assert modules["cursors"].startswith(str(artifact["function"]))
+    assert modules["pynenc_dynamodb"].startswith(str(artifact["layer"]))
+    site = sysconfig.get_paths()["purelib"]
+    leaked = sorted(name for name, path in modules.items() if path.startswith(site))
+    assert leaked == []
