@@ -186,3 +186,6 @@ def test_built_artifact_serves_requests(
     site = sysconfig.get_paths()["purelib"]
     leaked = sorted(name for name, path in modules.items() if path.startswith(site))
     assert leaked == []
+    # The function serves the store alone: pynenc is neither shipped nor imported.
+    assert "pynenc" not in modules
+    assert not (artifact["function"] / "pynenc").exists()

@@ -1,8 +1,7 @@
 """pynenc-dynamodb: pynenc's state backend on DynamoDB."""
 
-from pynenc_dynamodb.api_backend import ConfigStateBackendDynamoDBApi, DynamoDBApiStateBackend
-from pynenc_dynamodb.backend import DynamoDBStateBackend
-from pynenc_dynamodb.conf import ConfigStateBackendDynamoDB
+from importlib.util import find_spec
+
 from pynenc_dynamodb.errors import (
     AsyncWriteError,
     ConfigurationError,
@@ -14,6 +13,16 @@ from pynenc_dynamodb.errors import (
     TableSchemaError,
     UnrestoredTaskError,
 )
+
+# Importing the backends registers them with pynenc. The state API's Lambda function uses
+# the store alone and ships without pynenc: a smaller package and a faster cold start.
+if find_spec("pynenc") is not None:
+    from pynenc_dynamodb.api_backend import (
+        ConfigStateBackendDynamoDBApi,
+        DynamoDBApiStateBackend,
+    )
+    from pynenc_dynamodb.backend import DynamoDBStateBackend
+    from pynenc_dynamodb.conf import ConfigStateBackendDynamoDB
 
 __all__ = [
     "AsyncWriteError",
