@@ -45,14 +45,20 @@ class PayloadCodec:
     :param app_id: the app whose objects these are (their S3 prefix)
     :param policy: thresholds
     :param blobs: the payload bucket, or ``None`` to keep every body in its item
+    :param bucket_setting: the setting that names the bucket, for error messages
     """
 
     def __init__(
-        self, app_id: str, policy: PayloadPolicy, blobs: S3BlobStore | None = None
+        self,
+        app_id: str,
+        policy: PayloadPolicy,
+        blobs: S3BlobStore | None = None,
+        bucket_setting: str = "dynamodb_s3_bucket",
     ) -> None:
         self.app_id = app_id
         self.policy = policy
         self.blobs = blobs
+        self.bucket_setting = bucket_setting
 
     def encode(self, body: str, what: str, allow_offload: bool = True) -> Item:
         """The attributes that store ``body``; uploads it to S3 first when it is large.
@@ -68,7 +74,8 @@ class PayloadCodec:
         if len(data) < self.policy.offload_min_bytes or not (self.blobs and allow_offload):
             limit = schema.MAX_ITEM_BYTES - ITEM_OVERHEAD_BYTES
             if len(data) > limit:
-                hint = "" if self.blobs else "; set dynamodb_s3_bucket to store large payloads"
+                hint = f"; set {self.bucket_setting} to store large payloads"
+                hint = "" if self.blobs else hint
                 raise ItemTooLargeError(f"{what}{hint}", len(data), limit)
             if compressed:
                 return {schema.BODY: {"B": data}, schema.ENCODING: {"S": ZLIB}}

@@ -140,7 +140,7 @@ def store(app_id: str) -> DynamoDBStateStore:
         table_name=TABLE_NAME,
         app_id=owner,
         ttl_seconds=TTL_SECONDS,
-        codec=PayloadCodec(owner, PayloadPolicy(), BLOBS),
+        codec=PayloadCodec(owner, PayloadPolicy(), BLOBS, bucket_setting="PAYLOAD_BUCKET"),
     )
 
 
