@@ -9,16 +9,12 @@ its own, which is why it only ever listens on loopback.
 
 import base64
 import importlib.util
-import json
 import logging
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -27,7 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-from pynenc_dynamodb.local import DEFAULT_BUCKET, check_loopback, free_port
+from pynenc_dynamodb.local import DEFAULT_BUCKET, CliProcess, check_loopback
 
 HEALTH_PATH = "/_pynenc_dynamodb/health"
 DEFAULT_API_PORT = 8766
@@ -272,22 +268,7 @@ class LocalApiServer:
         self._thread.join()
 
 
-def wait_until_healthy(url: str, alive: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive():
-            raise RuntimeError(f"the local state API at {url} exited while starting")
-        try:
-            with urllib.request.urlopen(url + HEALTH_PATH, timeout=5) as response:
-                json.loads(response.read())
-        except (OSError, urllib.error.URLError):
-            time.sleep(0.1)
-        else:
-            return
-    raise TimeoutError(f"the local state API at {url} did not answer within {timeout}s")
-
-
-class LocalApiProcess:
+class LocalApiProcess(CliProcess):
     """``pynenc-dynamodb api`` in a child process, for tests and demos.
 
     :param dynamodb_url: the local DynamoDB endpoint the API stores into
@@ -296,45 +277,10 @@ class LocalApiProcess:
     """
 
     def __init__(self, dynamodb_url: str, table_name: str, port: int = 0) -> None:
+        arguments = ["api", "--table", table_name, "--dynamodb-url", dynamodb_url]
+        super().__init__(arguments, port, HEALTH_PATH)
         self.dynamodb_url = dynamodb_url
         self.table_name = table_name
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> "LocalApiProcess":
-        command = [
-            sys.executable,
-            "-m",
-            "pynenc_dynamodb",
-            "api",
-            "--port",
-            str(self.port),
-            "--table",
-            self.table_name,
-            "--dynamodb-url",
-            self.dynamodb_url,
-            "--quiet",
-        ]
-        self._process = subprocess.Popen(command, env=dict(os.environ))
-        process = self._process
-        wait_until_healthy(self.url, alive=lambda: process.poll() is None)
-        return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-
-    def __enter__(self) -> "LocalApiProcess":
-        return self.start()
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
 
 
 def point_app_at_api(url: str) -> dict[str, str]:

@@ -14,7 +14,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterable
 from ipaddress import ip_address
-from typing import Any
+from typing import Self
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 from pynenc_dynamodb.blobs import S3BlobStore
@@ -111,52 +111,41 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(
-    url: str, timeout: float = 30.0, alive: Callable[[], bool] = lambda: True
-) -> None:
+def wait_until_answers(url: str, alive: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll ``url`` until it answers 200, failing fast if the server process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not alive():
-            raise RuntimeError(f"the local endpoint at {url} exited while starting")
+            raise RuntimeError(f"the server for {url} exited while starting")
         try:
-            request_counts(url)
+            with urllib.request.urlopen(url, timeout=5):
+                return
         except OSError:
             time.sleep(0.1)
-        else:
-            return
-    raise TimeoutError(f"the local endpoint at {url} did not answer within {timeout}s")
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
-class LocalEndpointProcess:
-    """``pynenc-dynamodb local`` in a child process: what the demo and the tests use, so
-    that worker processes and the endpoint do not share one interpreter's GIL.
+class CliProcess:
+    """A ``pynenc-dynamodb`` server command in a child process, so that the servers the
+    demo and the tests use do not share one interpreter's GIL with the workers.
 
-    :param table_name: table to create once the endpoint is up
-    :param port: port; 0 picks a free one
+    :param arguments: the subcommand and its options
+    :param port: its port; 0 picks a free one
+    :param ready_path: a path of the server that answers 200 once it is up
     """
 
-    def __init__(self, table_name: str, port: int = 0) -> None:
-        self.table_name = table_name
+    def __init__(self, arguments: list[str], port: int, ready_path: str) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self._command = [sys.executable, "-m", "pynenc_dynamodb", *arguments]
+        self._command += ["--port", str(self.port), "--quiet"]
+        self._ready_url = self.url + ready_path
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> "LocalEndpointProcess":
-        command = [
-            sys.executable,
-            "-m",
-            "pynenc_dynamodb",
-            "local",
-            "--port",
-            str(self.port),
-            "--table",
-            self.table_name,
-            "--quiet",
-        ]
-        self._process = subprocess.Popen(command, env=dict(os.environ))
-        process = self._process
-        wait_until_up(self.url, alive=lambda: process.poll() is None)
-        create_table(self.url, self.table_name)
+    def start(self) -> Self:
+        process = subprocess.Popen(self._command, env=dict(os.environ))
+        self._process = process
+        wait_until_answers(self._ready_url, alive=lambda: process.poll() is None)
         return self
 
     def stop(self) -> None:
@@ -168,11 +157,28 @@ class LocalEndpointProcess:
                 self._process.kill()
                 self._process.wait()
 
-    def __enter__(self) -> "LocalEndpointProcess":
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class LocalEndpointProcess(CliProcess):
+    """``pynenc-dynamodb local`` in a child process, its table and bucket created.
+
+    :param table_name: table to create once the endpoint is up
+    :param port: port; 0 picks a free one
+    """
+
+    def __init__(self, table_name: str, port: int = 0) -> None:
+        super().__init__(["local", "--table", table_name], port, STATS_PATH)
+        self.table_name = table_name
+
+    def start(self) -> Self:
+        super().start()
+        create_table(self.url, self.table_name)
+        return self
 
 
 def point_app_at(url: str, table_name: str) -> dict[str, str]:
