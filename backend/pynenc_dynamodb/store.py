@@ -90,6 +90,33 @@ class DynamoDBStateStore:
             if not builders.is_expired(item):
                 yield item
 
+    def _bodies(self, request: builders.Request) -> Iterator[str]:
+        return (self.codec.decode(item) for item in self._query(request))
+
+    # -- listing requests: shared by the lazy iterators and the state API's pages -------
+
+    def history_request(self, invocation_id: str, limit: int = 0) -> builders.Request:
+        prefix = schema.history_prefix(self.app_id, invocation_id)
+        return builders.query_prefix(self.table, prefix, limit or self.page_size)
+
+    def sub_invocations_request(self, workflow_id: str, limit: int = 0) -> builders.Request:
+        prefix = schema.sub_invocations_prefix(self.app_id, workflow_id)
+        return builders.query_prefix(self.table, prefix, limit or self.page_size)
+
+    def workflow_types_request(self, limit: int = 0) -> builders.Request:
+        pk = schema.workflow_types_partition(self.app_id)
+        return builders.query_partition(self.table, pk, limit or self.page_size)
+
+    def workflow_runs_request(self, workflow_task_id: str, limit: int = 0) -> builders.Request:
+        """Runs of one workflow type, newest first, through the GSI."""
+        pk = schema.workflow_runs_partition(self.app_id, workflow_task_id)
+        return builders.query_index_newest_first(self.table, pk, limit or self.page_size)
+
+    def app_infos_request(self, limit: int = 0) -> builders.Request:
+        return builders.query_partition(self.table, schema.APPS_PARTITION, limit or self.page_size)
+
+    # -- single items and their listings ------------------------------------------------
+
     def put_invocation(self, invocation_id: str, body: str) -> None:
         self._put(schema.invocation_key(self.app_id, invocation_id), body, "invocation")
 
@@ -110,9 +137,7 @@ class DynamoDBStateStore:
 
     def get_history(self, invocation_id: str) -> Iterator[str]:
         """History records in timestamp order, one page at a time."""
-        prefix = schema.history_prefix(self.app_id, invocation_id)
-        request = builders.query_prefix(self.table, prefix, self.page_size)
-        return (self.codec.decode(item) for item in self._query(request))
+        return self._bodies(self.history_request(invocation_id))
 
     def put_result(self, invocation_id: str, body: str) -> None:
         self._put(schema.result_key(self.app_id, invocation_id), body, "result")
@@ -147,8 +172,7 @@ class DynamoDBStateStore:
         return self._get(schema.app_info_key(app_id))
 
     def all_app_infos(self) -> Iterator[str]:
-        request = builders.query_partition(self.table, schema.APPS_PARTITION, self.page_size)
-        return (self.codec.decode(item) for item in self._query(request))
+        return self._bodies(self.app_infos_request())
 
     # -- workflows ----------------------------------------------------------------------
 
@@ -157,9 +181,7 @@ class DynamoDBStateStore:
         self._put(key, sub_invocation_id, "sub-invocation")
 
     def sub_invocations(self, workflow_id: str) -> Iterator[str]:
-        prefix = schema.sub_invocations_prefix(self.app_id, workflow_id)
-        request = builders.query_prefix(self.table, prefix, self.page_size)
-        return (self.codec.decode(item) for item in self._query(request))
+        return self._bodies(self.sub_invocations_request(workflow_id))
 
     def put_workflow_run(
         self,
@@ -195,15 +217,11 @@ class DynamoDBStateStore:
             self.client.batch_write(request)
 
     def workflow_types(self) -> Iterator[str]:
-        pk = schema.workflow_types_partition(self.app_id)
-        request = builders.query_partition(self.table, pk, self.page_size)
-        return (self.codec.decode(item) for item in self._query(request))
+        return self._bodies(self.workflow_types_request())
 
     def workflow_runs(self, workflow_task_id: str) -> Iterator[str]:
         """Runs of one workflow type, newest first, through the GSI."""
-        pk = schema.workflow_runs_partition(self.app_id, workflow_task_id)
-        request = builders.query_index_newest_first(self.table, pk, self.page_size)
-        return (self.codec.decode(item) for item in self._query(request))
+        return self._bodies(self.workflow_runs_request(workflow_task_id))
 
     def all_workflow_runs(self) -> Iterator[str]:
         for workflow_task_id in self.workflow_types():
@@ -263,32 +281,27 @@ def _page(store: DynamoDBStateStore, request: builders.Request, start: Item | No
 def history_page(
     store: DynamoDBStateStore, invocation_id: str, start: Item | None, limit: int
 ) -> Page:
-    prefix = schema.history_prefix(store.app_id, invocation_id)
-    return _page(store, builders.query_prefix(store.table, prefix, limit), start)
+    return _page(store, store.history_request(invocation_id, limit), start)
 
 
 def sub_invocations_page(
     store: DynamoDBStateStore, workflow_id: str, start: Item | None, limit: int
 ) -> Page:
-    prefix = schema.sub_invocations_prefix(store.app_id, workflow_id)
-    return _page(store, builders.query_prefix(store.table, prefix, limit), start)
+    return _page(store, store.sub_invocations_request(workflow_id, limit), start)
 
 
 def workflow_types_page(store: DynamoDBStateStore, start: Item | None, limit: int) -> Page:
-    pk = schema.workflow_types_partition(store.app_id)
-    return _page(store, builders.query_partition(store.table, pk, limit), start)
+    return _page(store, store.workflow_types_request(limit), start)
 
 
 def workflow_runs_page(
     store: DynamoDBStateStore, workflow_task_id: str, start: Item | None, limit: int
 ) -> Page:
-    pk = schema.workflow_runs_partition(store.app_id, workflow_task_id)
-    return _page(store, builders.query_index_newest_first(store.table, pk, limit), start)
+    return _page(store, store.workflow_runs_request(workflow_task_id, limit), start)
 
 
 def app_infos_page(store: DynamoDBStateStore, start: Item | None, limit: int) -> Page:
-    request = builders.query_partition(store.table, schema.APPS_PARTITION, limit)
-    return _page(store, request, start)
+    return _page(store, store.app_infos_request(limit), start)
 
 
 def all_workflow_runs_page(
