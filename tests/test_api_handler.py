@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pynenc_dynamodb import builders, schema
 from pynenc_dynamodb.api_server import LambdaContext
@@ -409,3 +411,45 @@ def test_logs_and_metrics_name_the_route_never_the_payload(
     assert emf["route"] == log["route"]
     names = {m["Name"] for m in emf["_aws"]["CloudWatchMetrics"][0]["Metrics"]}
     assert {"requests", "latency", "dynamodb_requests"} <= names
+
+
+# -- property-based: whatever a client sends, a 2xx that stores exactly or a 4xx -------------
+
+SEGMENTS = st.one_of(
+    st.text(st.characters(codec=None), max_size=30),
+    st.text(st.sampled_from(["#", "%", "/", "?", "é", " ", "\x00", "a", "."]), max_size=12),
+    st.text(min_size=395, max_size=420),
+)
+BODIES = st.one_of(
+    st.text(max_size=200).map(lambda text: json.dumps({"body": text})),
+    st.text(max_size=60),  # anything at all, valid JSON or not
+    st.dictionaries(st.text(max_size=8), st.one_of(st.none(), st.integers(), st.text())).map(
+        json.dumps
+    ),
+)
+
+
+def raw_segment(value: str) -> str:
+    """Percent-encoded bytes of ``value``, lone surrogates included (invalid UTF-8)."""
+    return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+
+@settings(
+    max_examples=int(os.environ.get("PROPERTY_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(workflow_id=SEGMENTS, key=SEGMENTS, body=BODIES)
+def test_any_request_is_stored_exactly_or_refused_with_a_4xx(
+    api: ModuleType, base: str, workflow_id: str, key: str, body: str
+) -> None:
+    path = f"{base}/workflows/{raw_segment(workflow_id)}/data/{raw_segment(key)}"
+    status, answer = call(api, "PUT", path, raw_body=body)
+    assert status < 500, answer
+    if status >= 400:
+        assert answer["error"]["code"] and answer["error"]["message"]
+        return
+    assert status == 200
+    got_status, got = call(api, "GET", path)
+    assert got_status == 200, got
+    assert got == {"body": json.loads(body)["body"]}
