@@ -68,7 +68,7 @@ class _Finder:
 
 
 def install() -> None:
-    if os.environ.get("PYNENC_DYNAMODB_NO_AUTOLOAD"):
+    if os.environ.get("PYNENC_DYNAMODB_NO_AUTOLOAD", "").lower() in ("1", "true", "yes"):
         return
     if TARGET in sys.modules:
         _wrap(sys.modules[TARGET])

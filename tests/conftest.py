@@ -1,9 +1,11 @@
 """Shared fixtures: the embedded endpoint (moto's server over HTTP, in its own process),
 and pynenc apps that use it, each with an app id of its own."""
 
+import importlib.util
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from pynenc import Pynenc
 
 import pynenc_dynamodb  # noqa: F401 - registers the backend classes
 from pynenc_dynamodb.local import DEFAULT_BUCKET, LocalEndpointProcess
+from tests.api_events import HANDLER, call, seg
 
 TABLE = "pynenc-tests"
 
@@ -74,3 +77,40 @@ def api_config(state_api: Any) -> dict[str, Any]:
         "state_backend_cls": "DynamoDBApiStateBackend",
         "dynamodb_api_url": state_api.url,
     }
+
+
+# -- the state API's handler, imported as Lambda would (one import per test module) --------
+
+
+@pytest.fixture(scope="module")
+def api(endpoint: LocalEndpointProcess) -> Iterator[ModuleType]:
+    """The handler module, imported with the function's environment as Lambda would."""
+    environment = {
+        "STATE_TABLE_NAME": TABLE,
+        "AWS_ENDPOINT_URL_DYNAMODB": endpoint.url,
+        "PAYLOAD_BUCKET": DEFAULT_BUCKET,
+        "CURSOR_SECRET": "test-secret",
+        "POWERTOOLS_SERVICE_NAME": "pynenc-state-api",
+        "POWERTOOLS_METRICS_NAMESPACE": "PynencStateApiTests",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+        for name, value in environment.items():
+            env.setenv(name, value)
+        # As Lambda does with the code root: the handler imports its sibling modules.
+        env.syspath_prepend(str(HANDLER.parent))
+        spec = importlib.util.spec_from_file_location("state_api_under_test", HANDLER)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+
+
+@pytest.fixture
+def base(api: ModuleType) -> Iterator[str]:
+    """The path prefix of a fresh app (with delimiter and unicode), purged afterwards."""
+    app_id = f"app#{uuid.uuid4().hex[:8]}/ü"
+    yield f"/apps/{seg(app_id)}"
+    call(api, "DELETE", f"/apps/{seg(app_id)}")

@@ -2,7 +2,7 @@
 
 A set share of requests fails before it is sent, as DynamoDB fails under load:
 throttling (400 ProvisionedThroughputExceededException / ThrottlingException), a 500,
-or a dropped connection. A further kind, ``lost-response``, sends the request for real
+a refused connection or a dropped one. A further kind, ``lost-response``, sends the request for real
 and then drops the connection: the write is applied but the client sees a failure and
 retries, which proves retried writes do not double anything.
 """
@@ -15,9 +15,9 @@ from typing import Any
 
 import urllib3
 from botocore.awsrequest import AWSResponse
-from botocore.exceptions import ConnectionClosedError
+from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
 
-KINDS = ("throughput", "throttling", "server-error", "dropped", "lost-response")
+KINDS = ("throughput", "throttling", "server-error", "refused", "dropped", "lost-response")
 
 
 class _RawBody:
@@ -82,6 +82,8 @@ class FaultInjector:
             return _response(request, 400, "com.amazonaws.dynamodb.v20120810#ThrottlingException")
         if kind == "server-error":
             return _response(request, 500, "com.amazon.coral.service#InternalFailure")
+        if kind == "refused":
+            raise EndpointConnectionError(endpoint_url=request.url)
         if kind == "lost-response":
             self._http.request(
                 request.method, request.url, body=request.body, headers=dict(request.headers)

@@ -73,3 +73,34 @@ def test_connection_errors_are_retried_then_raised() -> None:
     with pytest.raises(StateApiError) as info:
         store.get_invocation("inv")
     assert info.value.status == 0
+
+
+def test_throttled_requests_are_retried() -> None:
+    """API Gateway answers 429 when its throttling limits are reached: retried, like 5xx."""
+    import http.server
+    import threading
+
+    answers = [429, 503, 200]
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status = answers.pop(0)
+            body = b'{"body": "stored"}' if status == 200 else b'{"message": "Too Many"}'
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        store = ApiStateStore(ApiSettings(url, max_attempts=3), "app")
+        assert store.get_result("inv") == "stored"
+        assert answers == []
+    finally:
+        server.shutdown()

@@ -128,6 +128,43 @@ def test_table_with_wrong_key_schema(
     assert client.scan(TableName=table)["Count"] == 0
 
 
+def test_table_whose_index_lacks_the_body_is_refused(
+    endpoint: LocalEndpointProcess, dynamodb_config: dict[str, Any]
+) -> None:
+    from pynenc_dynamodb import schema
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    table = f"keys-only-{unique_app_id()}"
+    definition = schema.table_definition(table)
+    definition["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "KEYS_ONLY"}
+    client.create_table(**definition)
+    config = {**dynamodb_config, "dynamodb_table_name": table}
+    with pytest.raises(TableSchemaError, match="index gsi1 projects"):
+        Pynenc(app_id=unique_app_id(), config_values=config)
+
+
+def test_background_errors_kept_are_bounded(app: Pynenc, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pynenc_dynamodb import adapter
+
+    monkeypatch.setattr(adapter, "MAX_KEPT_ERRORS", 2)
+    invocations = [_invocation(app, invocation_id=f"{n}" + "i" * 401) for n in range(3)]
+    for inv in invocations:
+        app.state_backend.add_history(inv, InvocationStatus.REGISTERED)
+        for thread in app.state_backend.invocation_threads[inv.invocation_id]:
+            thread.join()
+    kept = app.state_backend._async_errors
+    assert list(kept) == [invocations[1].invocation_id, invocations[2].invocation_id]
+    assert all(error.__traceback__ is None for error in kept.values())
+    with pytest.raises(AsyncWriteError):
+        app.state_backend.wait_for_all_async_operations()
+
+
 @pytest.fixture
 def no_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     for name in [

@@ -159,6 +159,9 @@ def test_time_to_live_is_written_and_expired_items_read_as_absent(
     )
     assert raw is not None
     assert int(raw[schema.EXPIRES_AT]["N"]) == pytest.approx(time.time() + 3600, abs=60)
+    # pynenc registers an app once, at start: its registry entry never expires.
+    info = sb.store.client.get(builders.get_item(sb.store.table, schema.app_info_key(app.app_id)))
+    assert info is not None and schema.EXPIRES_AT not in info
 
     # DynamoDB deletes expired items lazily (moto never does): reads must skip them.
     expired = int(time.time()) - 1

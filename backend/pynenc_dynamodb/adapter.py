@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Invocation = DistributedInvocation[Any, Any]
+# Background history write errors kept for the wait methods, at most.
+MAX_KEPT_ERRORS = 1000
 
 
 class StateStore(Protocol):
@@ -83,6 +85,14 @@ def exception_from_json(body: str, deserialize: Any) -> Exception:
     return UnrestoredTaskError(envelope["error_name"], restored)
 
 
+class MissingInvocationError(exceptions.InvocationNotFoundError, KeyError):
+    """An invocation that is not stored.
+
+    pynenc's ``InvocationNotFoundError``, and a ``KeyError`` as the Mem and Redis backends
+    raise: pynenc's RedisOrchestrator (``auto_purge``, ``get_invocation``) catches KeyError.
+    """
+
+
 class StoreBackedStateBackend:
     """Implements every operation of ``BaseStateBackend`` over :attr:`store`.
 
@@ -100,9 +110,9 @@ class StoreBackedStateBackend:
     # -- background history writes ------------------------------------------------------
 
     @property
-    def _async_errors(self) -> dict[str, list[BaseException]]:
+    def _async_errors(self) -> dict[str, BaseException]:
         # Created lazily: BaseStateBackend.__init__ runs after the mixin's attributes.
-        errors: dict[str, list[BaseException]] | None = self.__dict__.get("_errors")
+        errors: dict[str, BaseException] | None = self.__dict__.get("_errors")
         if errors is None:
             errors = self.__dict__.setdefault("_errors", {})
         return errors
@@ -119,7 +129,17 @@ class StoreBackedStateBackend:
             logger.exception(
                 "History record of invocation %s was not written", invocation.invocation_id
             )
-            self._async_errors.setdefault(invocation.invocation_id, []).append(exc)
+            self._keep_error(invocation.invocation_id, exc)
+
+    def _keep_error(self, invocation_id: str, error: BaseException) -> None:
+        # pynenc's runners never call the wait methods, so a worker could keep errors for
+        # ever: keep the first per invocation, without its frames, and a bounded number.
+        errors = self._async_errors
+        errors.setdefault(invocation_id, error.with_traceback(None))
+        while len(errors) > MAX_KEPT_ERRORS:
+            dropped = next(iter(errors))
+            logger.warning("Forgetting the history write error of invocation %s", dropped)
+            errors.pop(dropped, None)
 
     def wait_for_invocation_async_operations(self, invocation_id: str) -> None:
         """Wait for the invocation's background writes; raise the first that failed.
@@ -128,9 +148,9 @@ class StoreBackedStateBackend:
         """
         for thread in self.invocation_threads.pop(invocation_id, []):
             thread.join()
-        errors = self._async_errors.pop(invocation_id, [])
-        if errors:
-            raise AsyncWriteError(invocation_id, errors[0]) from errors[0]
+        error = self._async_errors.pop(invocation_id, None)
+        if error is not None:
+            raise AsyncWriteError(invocation_id, error) from error
 
     def wait_for_all_async_operations(self) -> None:
         """Wait for every background write; raise the first that failed."""
@@ -144,9 +164,11 @@ class StoreBackedStateBackend:
     def _upsert_invocation(self, invocation: Invocation) -> None:
         self.store.put_invocation(invocation.invocation_id, invocation.to_json())
 
-    def _get_invocation(self, invocation_id: str) -> Invocation | None:
+    def _get_invocation(self, invocation_id: str) -> Invocation:
         body = self.store.get_invocation(invocation_id)
-        return DistributedInvocation.from_json(self.app, body) if body else None
+        if body is None:
+            raise MissingInvocationError(invocation_id, "The invocation wasn't stored")
+        return DistributedInvocation.from_json(self.app, body)
 
     def _get_history(self, invocation: Invocation) -> list[InvocationHistory]:
         bodies = self.store.get_history(invocation.invocation_id)

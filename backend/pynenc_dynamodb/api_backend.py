@@ -36,7 +36,8 @@ class ConfigStateBackendDynamoDBApi(ConfigStateBackend):
         (``AWS_REGION``, ``AWS_DEFAULT_REGION``); a loopback URL defaults to us-east-1.
     :cvar ConfigField[int] dynamodb_api_max_attempts:
         Attempts per request, the first included. 5xx answers and connection errors are
-        retried with jittered exponential backoff; 4xx answers are never retried.
+        retried with jittered exponential backoff, and so is 429 (API Gateway throttling);
+        other 4xx answers are never retried.
     :cvar ConfigField[float] dynamodb_api_connect_timeout:
         Seconds to wait for a connection to the API.
     :cvar ConfigField[float] dynamodb_api_read_timeout:

@@ -44,6 +44,9 @@ LAMBDA_PAYLOAD_BYTES = 6 * 1024 * 1024
 ENVELOPE_BYTES = 64 * 1024
 
 
+TOO_MANY_REQUESTS = 429
+
+
 class StateApiError(DynamoDBStateBackendError):
     """The state API refused a request, or kept failing after every retry.
 
@@ -215,7 +218,8 @@ class ApiStateStore:
         payload: dict[str, Any] | None = None,
         query: dict[str, str] | None = None,
     ) -> tuple[int, dict[str, Any]]:
-        """Send one request, retrying 5xx answers and connection errors.
+        """Send one request, retrying 429 (API Gateway throttling), 5xx answers and
+        connection errors: every route is safe to repeat.
 
         :return: the status and the decoded JSON answer; 404 ``NotFound`` is returned,
             every other 4xx is raised
@@ -238,7 +242,7 @@ class ApiStateStore:
                 logger.warning("State API %s %s: %s; retrying", method, path, exc)
             else:
                 status = response.status
-                if status < 500 or attempt == attempts:
+                if (status < 500 and status != TOO_MANY_REQUESTS) or attempt == attempts:
                     return status, self._answer(
                         method, path, status, response.data, len(body or b"")
                     )

@@ -120,7 +120,16 @@ class S3BlobStore:
             keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
             for start in range(0, len(keys), DELETE_OBJECTS_LIMIT):
                 chunk = keys[start : start + DELETE_OBJECTS_LIMIT]
-                self._call("delete_objects", Delete={"Objects": chunk, "Quiet": True})
+                answer = self._call("delete_objects", Delete={"Objects": chunk, "Quiet": True})
+                # S3 answers 200 even when some keys failed: they are listed in Errors.
+                if failed := answer.get("Errors"):
+                    first = failed[0]
+                    raise DynamoDBRequestError(
+                        "S3 DeleteObjects",
+                        str(first.get("Code", "PartialFailure")),
+                        f"{len(failed)} of {len(chunk)} objects not deleted, "
+                        f"e.g. {first.get('Key')}: {first.get('Message')}",
+                    )
                 deleted += len(chunk)
             token = page.get("NextContinuationToken")
             if not token:

@@ -25,6 +25,7 @@ from botocore.exceptions import (
     NoCredentialsError,
     NoRegionError,
 )
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from pynenc_dynamodb.builders import Item, Request
 from pynenc_dynamodb.errors import (
@@ -54,6 +55,8 @@ RETRYABLE = frozenset(
     }
 )
 MAX_BACKOFF_SECONDS = 5.0
+# botocore's attempts within one round: the standard mode's default.
+BOTOCORE_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class ClientSettings:
 
     :param region: AWS region; empty means boto3's chain (``AWS_REGION``, config file)
     :param endpoint_url: endpoint; empty means boto3's chain (``AWS_ENDPOINT_URL...``)
-    :param max_attempts: attempts per request, first one included
+    :param max_attempts: rounds per request, the first included; each round is botocore's
+        own retrying send of up to :data:`BOTOCORE_ATTEMPTS` attempts
     :param retry_mode: botocore retry mode, ``standard`` or ``adaptive``
     :param connect_timeout: seconds to wait for a connection
     :param read_timeout: seconds to wait for a response
@@ -119,7 +123,7 @@ def build_boto3_client(settings: ClientSettings) -> Any:
     config = Config(
         retries={
             "mode": "adaptive" if settings.retry_mode == "adaptive" else "standard",
-            "max_attempts": settings.max_attempts,
+            "max_attempts": BOTOCORE_ATTEMPTS,
         },
         connect_timeout=settings.connect_timeout,
         read_timeout=settings.read_timeout,
@@ -227,7 +231,8 @@ class DynamoDBClient:
             raise DynamoDBRequestError(operation, code, message) from exc
         except NoCredentialsError as exc:
             raise ConfigurationError(f"DynamoDB {operation}: {exc}") from exc
-        except (HTTPClientError, ConnectionError) as exc:
+        # Refused, reset, timed out: botocore's ConnectionError is not the builtin one.
+        except (HTTPClientError, BotoConnectionError, ConnectionError) as exc:
             raise DynamoDBRequestError(operation, CONNECTION_ERROR, str(exc)) from exc
         except BotoCoreError as exc:
             raise DynamoDBRequestError(operation, type(exc).__name__, str(exc)) from exc

@@ -36,8 +36,11 @@ class ConfigStateBackendDynamoDB(ConfigStateBackend):
     :cvar ConfigField[int] dynamodb_page_size:
         Items fetched per Query page by the listings (history, runs, sub-invocations).
     :cvar ConfigField[int] dynamodb_max_attempts:
-        Attempts per request, the first included, before an error is raised. Throttling,
-        5xx and connection errors are retried by botocore with backoff.
+        Rounds per request, the first included, before an error is raised. In each round
+        botocore makes up to 3 attempts, retrying throttling, 5xx and connection errors
+        with backoff; when it gives up (its client-wide retry quota runs dry under
+        sustained faults) the next round starts after a jittered backoff. Every request
+        is safe to repeat. At most 3 x this many attempts in all.
     :cvar ConfigField[str] dynamodb_retry_mode:
         botocore retry mode: ``standard`` or ``adaptive`` (client-side rate limiting).
     :cvar ConfigField[float] dynamodb_connect_timeout:

@@ -4,9 +4,31 @@ Every error names the field or setting at fault so that the message alone tells 
 what to change. Errors that wrap a botocore failure keep it as ``__cause__``.
 """
 
+from typing import Any, Self
+
+
+def _rebuild(cls: type[Exception], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception:
+    return cls(*args, **kwargs)
+
 
 class DynamoDBStateBackendError(Exception):
-    """Base class of every error raised by pynenc-dynamodb."""
+    """Base class of every error raised by pynenc-dynamodb.
+
+    Subclasses format one message from several arguments; the arguments are kept so that
+    the error pickles and unpickles as itself (a task that fails with one of these, stored
+    with pynenc's PickleSerializer, reads back as this error, not as a TypeError).
+    """
+
+    _init: tuple[tuple[Any, ...], dict[str, Any]]
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Self:
+        error = super().__new__(cls, *args)
+        error._init = (args, kwargs)
+        return error
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        args, kwargs = self._init
+        return (_rebuild, (type(self), args, kwargs))
 
 
 class InvalidKeyError(DynamoDBStateBackendError, ValueError):

@@ -257,7 +257,8 @@ def table_definition(table_name: str) -> dict[str, Any]:
                     {"AttributeName": GSI1_PK, "KeyType": "HASH"},
                     {"AttributeName": GSI1_SK, "KeyType": "RANGE"},
                 ],
-                # Listing runs needs only the identity and its expiry, not the item.
+                # Listing runs reads the body (the run's identity), its encoding and expiry
+                # from the index alone; the rest of the item is not copied.
                 "Projection": {
                     "ProjectionType": "INCLUDE",
                     "NonKeyAttributes": [BODY, ENCODING, EXPIRES_AT],

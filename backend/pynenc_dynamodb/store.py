@@ -68,12 +68,20 @@ class DynamoDBStateStore:
 
     # -- single items -------------------------------------------------------------------
 
-    def _put(self, key: schema.Key, body: str, what: str, extra: schema.Key | None = None) -> None:
+    def _put(
+        self,
+        key: schema.Key,
+        body: str,
+        what: str,
+        extra: schema.Key | None = None,
+        keep_forever: bool = False,
+    ) -> None:
         # Keys are built (and validated) by the caller, and the table checked, before the
         # body can reach S3: a rejected write leaves no object behind.
         self.ensure_table()
         attributes = self.codec.encode(body, what)
-        item = builders.build_item(key, attributes, builders.expiry(self.ttl_seconds), extra)
+        expires_at = None if keep_forever else builders.expiry(self.ttl_seconds)
+        item = builders.build_item(key, attributes, expires_at, extra)
         builders.check_size(item, what)
         self.client.put(builders.put_item(self.table, item))
 
@@ -166,7 +174,8 @@ class DynamoDBStateStore:
         return self._get(schema.deterministic_value_key(self.app_id, workflow_id, key))
 
     def put_app_info(self, app_id: str, body: str) -> None:
-        self._put(schema.app_info_key(app_id), body, "app info")
+        # pynenc registers an app once, when it starts: its entry must outlive the TTL.
+        self._put(schema.app_info_key(app_id), body, "app info", keep_forever=True)
 
     def get_app_info(self, app_id: str) -> str | None:
         return self._get(schema.app_info_key(app_id))

@@ -26,6 +26,15 @@ def _key_schema(definition: list[dict[str, str]]) -> list[tuple[str, str]]:
     return [(k["AttributeName"], k["KeyType"]) for k in definition]
 
 
+def _projects(have: dict[str, Any], want: dict[str, Any]) -> bool:
+    """Whether an index projection holds at least the attributes ``want`` names."""
+    if have.get("ProjectionType") == "ALL":
+        return True
+    if have.get("ProjectionType") != "INCLUDE":
+        return False
+    return set(want.get("NonKeyAttributes", [])) <= set(have.get("NonKeyAttributes", []))
+
+
 def schema_problems(description: dict[str, Any], table_name: str) -> list[str]:
     """What differs between a described table and :func:`schema.table_definition`."""
     expected = schema.table_definition(table_name)
@@ -51,6 +60,11 @@ def schema_problems(description: dict[str, Any], table_name: str) -> list[str]:
                 f"index {index['IndexName']} has key schema "
                 f"{_key_schema(have['KeySchema'])}, expected "
                 f"{_key_schema(index['KeySchema'])}"
+            )
+        elif not _projects(have.get("Projection", {}), index["Projection"]):
+            problems.append(
+                f"index {index['IndexName']} projects {have.get('Projection')}, "
+                f"expected at least {index['Projection']}"
             )
     return problems
 

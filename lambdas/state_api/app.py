@@ -279,7 +279,16 @@ def workflow_runs(app_id: str, task_id: str) -> Response[str]:
 
 @route("PUT", "/apps/<app_id>/info")
 def put_app_info(app_id: str) -> Response[str]:
-    store(app_id).put_app_info(ident(app_id), json_body(body=str)["body"])
+    body = json_body(body=str)["body"]
+    # The registry is shared by every app and read back by the app id inside the body: a
+    # worker allowed /apps/orders/* must not be able to stand in for another app there.
+    try:
+        described = json.loads(body).get("app_id")
+    except (ValueError, RecursionError, AttributeError):
+        described = None
+    if described != ident(app_id):
+        raise ApiError(400, "InvalidField", "Field 'body' must be app info JSON of this app.")
+    store(app_id).put_app_info(ident(app_id), body)
     return ok({})
 
 

@@ -8,7 +8,7 @@ module holds no state and reads no environment: ``app.py`` owns the configuratio
 
 import base64
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -59,7 +59,9 @@ def json_body(event: APIGatewayProxyEventV2, max_bytes: int, **fields: Any) -> d
         )
     try:
         parsed = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # ValueError covers JSONDecodeError, bad UTF-8 and integers too long to convert;
+    # RecursionError, nesting too deep to parse.
+    except (ValueError, RecursionError) as exc:
         raise ApiError(400, "MalformedJson", f"The request body is not valid JSON: {exc}") from exc
     if not isinstance(parsed, dict):
         raise ApiError(400, "MalformedJson", "The request body must be a JSON object.")
@@ -76,22 +78,34 @@ def json_body(event: APIGatewayProxyEventV2, max_bytes: int, **fields: Any) -> d
         if not isinstance(parsed[name], str):
             got = type(parsed[name]).__name__
             raise ApiError(400, "InvalidField", f"Field {name!r} must be a string, got {got}.")
+        try:
+            parsed[name].encode("utf-8")
+        except UnicodeEncodeError as exc:
+            # JSON admits "\ud800"; DynamoDB and S3 store UTF-8 only.
+            raise ApiError(
+                400, "InvalidField", f"Field {name!r} is not valid Unicode text: {exc.reason}."
+            ) from exc
     return parsed
 
 
 def timestamp(value: str) -> datetime:
     """An ISO 8601 time from a body field; 400 naming the field otherwise."""
     try:
-        return datetime.fromisoformat(value)
-    except ValueError as exc:
+        parsed = datetime.fromisoformat(value)
+        # Keys hold UTC: a time that cannot be expressed in UTC is refused here.
+        if parsed.tzinfo is not None:
+            parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise ApiError(
-            400, "InvalidField", f"Field 'timestamp' is not an ISO 8601 time: {value!r}."
+            400, "InvalidField", f"Field 'timestamp' is not a usable ISO 8601 time: {value!r}."
         ) from exc
+    return parsed
 
 
 def page_limit(event: APIGatewayProxyEventV2, default: int, maximum: int) -> int:
     """The ``limit`` query parameter: ``default`` when absent, 400 outside 1..``maximum``."""
     raw = event.get_query_string_value("limit", str(default)) or str(default)
-    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+    # isdigit() alone admits '²' and other digits int() refuses; cap the length too.
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6) or not 1 <= int(raw) <= maximum:
         raise ApiError(400, "InvalidLimit", f"limit must be an integer from 1 to {maximum}.")
     return int(raw)
