@@ -11,7 +11,6 @@ works from the source tree, fails here.
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -20,72 +19,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from infra.lambda_artifact import BuildError, build, tree_bytes
 
 from pynenc_dynamodb.api_server import build_event
 from pynenc_dynamodb.local import DEFAULT_BUCKET, LocalEndpointProcess
 from tests.conftest import TABLE, unique_app_id
 
-ROOT = Path(__file__).resolve().parents[1]
-FUNCTION_SOURCE = ROOT / "lambdas" / "state_api"
-LAYER_SOURCE = ROOT / "backend"
-# What the Python runtime of Lambda provides beyond the standard library: boto3 and its
-# dependencies, nothing else.
-RUNTIME_MODULES = ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six"]
-# pip failing for want of the registry is a skip, any other failure a test failure.
-OFFLINE_SIGNS = (
-    "NewConnectionError",
-    "Network is unreachable",
-    "Temporary failure in name resolution",
-    "No matching distribution",
-    "Could not find a version",
-)
-
-
-def pip_install(target: Path, *args: str) -> None:
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target)]
-    result = subprocess.run(
-        [*command, *args], capture_output=True, text=True, timeout=180, check=False
-    )
-    if result.returncode != 0:
-        if any(sign in result.stderr for sign in OFFLINE_SIGNS):
-            pytest.skip(f"pip cannot reach the package registry: {result.stderr[-300:]}")
-        raise AssertionError(f"pip install {' '.join(args)} failed:\n{result.stderr}")
-
-
-def copy_sources(source: Path, target: Path) -> None:
-    shutil.copytree(
-        source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
-
-
-def tree_bytes(path: Path) -> int:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
 
 @pytest.fixture(scope="module")
 def artifact(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The function, layer and runtime directories, as Lambda would mount them."""
-    root = tmp_path_factory.mktemp("artifact")
-    function, layer, runtime = root / "function", root / "layer" / "python", root / "runtime"
-    # The function: its requirements, then the handler's files (as SAM copies CodeUri).
-    pip_install(function, "-r", str(FUNCTION_SOURCE / "requirements.txt"))
-    copy_sources(FUNCTION_SOURCE, function)
-    # The layer: backend/ under python/, plus its requirements if it ever gets some.
-    copy_sources(LAYER_SOURCE, layer)
-    if (LAYER_SOURCE / "requirements.txt").is_file():
-        pip_install(layer, "-r", str(LAYER_SOURCE / "requirements.txt"))
-    # The runtime's boto3: copied from this environment, nothing else of it.
-    site = Path(sysconfig.get_paths()["purelib"])
-    runtime.mkdir()
-    for name in RUNTIME_MODULES:
-        source = site / name
-        if source.is_dir():
-            copy_sources(source, runtime / name)
-        else:
-            shutil.copy2(site / f"{name}.py", runtime / f"{name}.py")
-    sizes = {"function": tree_bytes(function), "layer": tree_bytes(layer.parent)}
+    try:
+        built = build(tmp_path_factory.mktemp("artifact"))
+    except BuildError as exc:
+        if exc.offline:
+            pytest.skip(f"pip cannot reach the package registry: {str(exc)[-300:]}")
+        raise
+    sizes = {"function": tree_bytes(built.function), "layer": tree_bytes(built.layer.parent)}
     print(f"\nBuilt state API artifact (bytes, unzipped): {sizes}")
-    return {"function": function, "layer": layer, "runtime": runtime}
+    return {"function": built.function, "layer": built.layer, "runtime": built.runtime}
 
 
 # Runs in the bare interpreter: Lambda's path order, then one event per line of stdin.
