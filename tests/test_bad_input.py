@@ -104,16 +104,20 @@ def test_missing_table_is_created_when_allowed(
     assert app.state_backend.get_app_info().app_id == app.app_id
 
 
-def test_table_with_wrong_key_schema(
-    endpoint: LocalEndpointProcess, dynamodb_config: dict[str, Any]
-) -> None:
-    client = boto3.client(
+@pytest.fixture
+def raw_client(endpoint: LocalEndpointProcess) -> Any:
+    """A plain boto3 client of the local endpoint, to make tables the backend did not."""
+    return boto3.client(
         "dynamodb",
         endpoint_url=endpoint.url,
         region_name="us-east-1",
         aws_access_key_id="x",
         aws_secret_access_key="x",
     )
+
+
+def test_table_with_wrong_key_schema(raw_client: Any, dynamodb_config: dict[str, Any]) -> None:
+    client = raw_client
     table = f"wrong-{unique_app_id()}"
     client.create_table(
         TableName=table,
@@ -129,17 +133,11 @@ def test_table_with_wrong_key_schema(
 
 
 def test_table_whose_index_lacks_the_body_is_refused(
-    endpoint: LocalEndpointProcess, dynamodb_config: dict[str, Any]
+    raw_client: Any, dynamodb_config: dict[str, Any]
 ) -> None:
     from pynenc_dynamodb import schema
 
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint.url,
-        region_name="us-east-1",
-        aws_access_key_id="x",
-        aws_secret_access_key="x",
-    )
+    client = raw_client
     table = f"keys-only-{unique_app_id()}"
     definition = schema.table_definition(table)
     definition["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "KEYS_ONLY"}

@@ -9,7 +9,6 @@ its own, which is why it only ever listens on loopback.
 
 import base64
 import importlib.util
-import logging
 import os
 import re
 import sys
@@ -23,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
-from pynenc_dynamodb.local import DEFAULT_BUCKET, CliProcess, check_loopback
+from pynenc_dynamodb.local import DEFAULT_BUCKET, CliProcess, LoopbackServer
 
 HEALTH_PATH = "/_pynenc_dynamodb/health"
 DEFAULT_API_PORT = 8766
@@ -221,7 +220,7 @@ def handler_environment(
     return environment
 
 
-class LocalApiServer:
+class LocalApiServer(LoopbackServer):
     """The state API on loopback, in a background thread of this process.
 
     :param dynamodb_url: the DynamoDB endpoint the handler uses (a local endpoint)
@@ -242,30 +241,11 @@ class LocalApiServer:
         *,
         bucket: str = DEFAULT_BUCKET,
     ) -> None:
-        from werkzeug.serving import make_server
-
-        check_loopback(host)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         handler = load_handler(
             handler_path or default_handler_path(),
             handler_environment(dynamodb_url, table_name, bucket),
         )
-        self._server = make_server(host, port, ApiServerApp(handler), threaded=True)
-        self.host = host
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> "LocalApiServer":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join()
+        super().__init__(ApiServerApp(handler), host, port)
 
 
 class LocalApiProcess(CliProcess):

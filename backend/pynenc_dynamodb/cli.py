@@ -19,8 +19,7 @@ def _local(args: argparse.Namespace) -> int:
         print(
             f"DynamoDB-compatible endpoint (moto) on {endpoint.url}, table {args.table!r}.\n"
             f"Point a pynenc app at it with:\n{exports}\n"
-            "or config_values={'state_backend_cls': 'DynamoDBStateBackend', "
-            f"'dynamodb_endpoint_url': '{endpoint.url}'}}.\n"
+            "or the same settings in config_values (dynamodb_endpoint_url, ...).\n"
             "Data lives in memory until this process stops (Ctrl-C).",
             flush=True,
         )

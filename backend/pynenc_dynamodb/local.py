@@ -54,8 +54,40 @@ def check_loopback(host: str) -> None:
         raise ValueError(f"host {host!r} is not a loopback address; use 127.0.0.1")
 
 
-class LocalEndpoint:
-    """A moto DynamoDB server in a background thread of this process.
+class LoopbackServer:
+    """A WSGI application served on a loopback address by a background thread.
+
+    :param app: the WSGI application
+    :param host: loopback address to listen on
+    :param port: port; 0 picks a free one
+    """
+
+    def __init__(self, app: WSGIApplication, host: str = "127.0.0.1", port: int = 0) -> None:
+        from werkzeug.serving import make_server
+
+        check_loopback(host)
+        # One line per request drowns what the server's users print.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server = make_server(host, port, app, threaded=True)
+        self.host = host
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join()
+
+
+class LocalEndpoint(LoopbackServer):
+    """A moto DynamoDB (and S3) server in a background thread of this process.
 
     :param host: loopback address to listen on
     :param port: port; 0 picks a free one
@@ -66,28 +98,9 @@ class LocalEndpoint:
             DomainDispatcherApplication,
             create_backend_app,
         )
-        from werkzeug.serving import make_server
 
-        check_loopback(host)
-        # One line per request drowns what the endpoint's users print.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
-        self._server = make_server(host, port, self.counter, threaded=True)
-        self.host = host
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> "LocalEndpoint":
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._thread.join()
+        super().__init__(self.counter, host, port)
 
 
 def request_counts(url: str) -> Counter[str]:
