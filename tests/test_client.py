@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 
 from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
 from pynenc_dynamodb.errors import DynamoDBRequestError, TableNotFoundError
+from pynenc_dynamodb.per_process import PerProcess
 
 
 def client_error(code: str, status: int = 400) -> ClientError:
@@ -90,6 +91,6 @@ def test_s3_partial_delete_failures_are_raised() -> None:
             return {"Errors": [{"Key": "pynenc/app/b", "Code": "SlowDown", "Message": "m"}]}
 
     blobs = S3BlobStore(ClientSettings(), "bucket")
-    blobs._client, blobs._pid = FakeS3(), __import__("os").getpid()
+    blobs._client = PerProcess(FakeS3)
     with pytest.raises(DynamoDBRequestError, match="1 of 2 objects not deleted"):
         blobs.delete_prefix("pynenc/app/")

@@ -10,7 +10,6 @@ import json
 import logging
 import os
 import random
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from pynenc_dynamodb.errors import (
     InvalidKeyError,
     ItemTooLargeError,
 )
+from pynenc_dynamodb.per_process import PerProcess
 
 logger = logging.getLogger(__name__)
 
@@ -152,9 +152,7 @@ class ApiStateStore:
         self.base = settings.url.rstrip("/")
         self.local = is_loopback(self.base)
         self._prefix = f"/apps/{seg(app_id)}"
-        self._pool: urllib3.PoolManager | None = None
-        self._pid = 0
-        self._lock = threading.Lock()
+        self._pool: PerProcess[urllib3.PoolManager] = PerProcess(self._new_pool)
         self._signer: tuple[Any, str] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -166,17 +164,14 @@ class ApiStateStore:
 
     # -- transport ----------------------------------------------------------------------
 
+    def _new_pool(self) -> urllib3.PoolManager:
+        timeout = urllib3.Timeout(
+            connect=self.settings.connect_timeout, read=self.settings.read_timeout
+        )
+        return urllib3.PoolManager(timeout=timeout, retries=False)
+
     def _connections(self) -> urllib3.PoolManager:
-        pid = os.getpid()
-        if self._pool is None or self._pid != pid:
-            with self._lock:
-                if self._pool is None or self._pid != pid:
-                    timeout = urllib3.Timeout(
-                        connect=self.settings.connect_timeout, read=self.settings.read_timeout
-                    )
-                    self._pool = urllib3.PoolManager(timeout=timeout, retries=False)
-                    self._pid = pid
-        return self._pool
+        return self._pool.get()
 
     def _credentials(self) -> tuple[Any, str]:
         """Credentials and region to sign with, looked up once per store."""

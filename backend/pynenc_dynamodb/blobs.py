@@ -5,7 +5,6 @@ one client per process, botocore's retries, errors translated into our own.
 """
 
 import os
-import threading
 from typing import Any
 
 import boto3
@@ -14,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from pynenc_dynamodb.client import LOCAL_CREDENTIALS, ClientSettings, is_loopback
 from pynenc_dynamodb.errors import ConfigurationError, DynamoDBRequestError, PayloadError
+from pynenc_dynamodb.per_process import PerProcess
 
 DELETE_OBJECTS_LIMIT = 1000
 
@@ -33,9 +33,7 @@ class S3BlobStore:
         dynamodb_endpoint = settings.effective_endpoint()
         local = bool(dynamodb_endpoint) and is_loopback(dynamodb_endpoint)
         self.endpoint_url = endpoint_url or (dynamodb_endpoint if local else "")
-        self._client: Any = None
-        self._pid = 0
-        self._lock = threading.Lock()
+        self._client: PerProcess[Any] = PerProcess(self._build)
 
     def __getstate__(self) -> dict[str, Any]:
         return {"settings": self.settings, "bucket": self.bucket, "endpoint": self.endpoint_url}
@@ -45,13 +43,7 @@ class S3BlobStore:
 
     @property
     def client(self) -> Any:
-        pid = os.getpid()
-        if self._client is None or self._pid != pid:
-            with self._lock:
-                if self._client is None or self._pid != pid:
-                    self._client = self._build()
-                    self._pid = pid
-        return self._client
+        return self._client.get()
 
     def _build(self) -> Any:
         local = bool(self.endpoint_url) and is_loopback(self.endpoint_url)

@@ -6,28 +6,41 @@ import signal
 import threading
 from collections.abc import Sequence
 
-from pynenc_dynamodb.local import DEFAULT_PORT, LocalEndpoint, create_table, point_app_at
+from pynenc_dynamodb.local import (
+    DEFAULT_PORT,
+    LocalEndpoint,
+    LoopbackServer,
+    create_table,
+    point_app_at,
+)
+
+
+def _announce(what: str, environment: dict[str, str], tail: str) -> None:
+    exports = "\n".join(f"  export {k}={v}" for k, v in environment.items())
+    print(f"{what}\nPoint a pynenc app at it with:\n{exports}\n{tail}", flush=True)
+
+
+def _serve_until_stopped(*servers: LoopbackServer) -> None:
+    """Block until SIGTERM or Ctrl-C, then stop ``servers`` in order."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with contextlib.suppress(KeyboardInterrupt):
+        stop.wait()
+    for server in servers:
+        server.stop()
 
 
 def _local(args: argparse.Namespace) -> int:
     endpoint = LocalEndpoint(args.host, args.port).start()
     create_table(endpoint.url, args.table)
     if not args.quiet:
-        exports = "\n".join(
-            f"  export {k}={v}" for k, v in point_app_at(endpoint.url, args.table).items()
-        )
-        print(
-            f"DynamoDB-compatible endpoint (moto) on {endpoint.url}, table {args.table!r}.\n"
-            f"Point a pynenc app at it with:\n{exports}\n"
+        _announce(
+            f"DynamoDB-compatible endpoint (moto) on {endpoint.url}, table {args.table!r}.",
+            point_app_at(endpoint.url, args.table),
             "or the same settings in config_values (dynamodb_endpoint_url, ...).\n"
             "Data lives in memory until this process stops (Ctrl-C).",
-            flush=True,
         )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
-    endpoint.stop()
+    _serve_until_stopped(endpoint)
     return 0
 
 
@@ -42,21 +55,13 @@ def _api(args: argparse.Namespace) -> int:
         create_table(dynamodb_url, args.table)
     server = LocalApiServer(dynamodb_url, args.table, args.host, args.port).start()
     if not args.quiet:
-        exports = "\n".join(f"  export {k}={v}" for k, v in point_app_at_api(server.url).items())
-        print(
+        _announce(
             f"State API (the Lambda handler behind a local HTTP API) on {server.url}, "
-            f"storing into table {args.table!r} at {dynamodb_url}.\n"
-            f"Point a pynenc app at it with:\n{exports}\n"
+            f"storing into table {args.table!r} at {dynamodb_url}.",
+            point_app_at_api(server.url),
             "Requests must be SigV4-signed; the signature is not verified locally.",
-            flush=True,
         )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with contextlib.suppress(KeyboardInterrupt):
-        stop.wait()
-    server.stop()
-    if endpoint is not None:
-        endpoint.stop()
+    _serve_until_stopped(server, *([endpoint] if endpoint else []))
     return 0
 
 

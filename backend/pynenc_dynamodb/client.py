@@ -7,7 +7,6 @@ pagination, batching and the translation of botocore errors into our own.
 import logging
 import os
 import random
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -33,6 +32,7 @@ from pynenc_dynamodb.errors import (
     DynamoDBRequestError,
     TableNotFoundError,
 )
+from pynenc_dynamodb.per_process import PerProcess
 
 logger = logging.getLogger(__name__)
 
@@ -156,22 +156,14 @@ class DynamoDBClient:
     ) -> None:
         self.settings = settings
         self._factory = factory
-        self._client: Any = None
-        self._pid = 0
-        self._lock = threading.Lock()
+        self._client: PerProcess[Any] = PerProcess(lambda: factory(settings))
         self.request_counts: Counter[str] = Counter()
         self.retries: Counter[str] = Counter()
 
     @property
     def boto3_client(self) -> Any:
         """The boto3 client of this process, built on first use and again after a fork."""
-        pid = os.getpid()
-        if self._client is None or self._pid != pid:
-            with self._lock:
-                if self._client is None or self._pid != pid:
-                    self._client = self._factory(self.settings)
-                    self._pid = pid
-        return self._client
+        return self._client.get()
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickled into spawned workers: they build their own client and lock.
