@@ -13,7 +13,8 @@ from urllib.parse import unquote
 import pytest
 
 from pynenc_dynamodb import builders, schema
-from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.aws import ClientSettings
+from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.local import DEFAULT_BUCKET, LocalEndpointProcess
 from tests.api_events import call, listing, seg
 from tests.conftest import TABLE

@@ -6,7 +6,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.aws import ClientSettings
+from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.errors import DynamoDBRequestError, TableNotFoundError
 from pynenc_dynamodb.per_process import PerProcess
 

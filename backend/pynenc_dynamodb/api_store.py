@@ -8,9 +8,6 @@ iterators that follow the API's ``next_cursor``.
 
 import json
 import logging
-import os
-import random
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,13 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlencode
 
-import boto3
 import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
-from pynenc_dynamodb.client import LOCAL_CREDENTIALS, LOCAL_REGION, is_loopback
+from pynenc_dynamodb.aws import is_loopback, resolve_session
 from pynenc_dynamodb.errors import (
     ConfigurationError,
     DynamoDBStateBackendError,
@@ -32,6 +27,7 @@ from pynenc_dynamodb.errors import (
     ItemTooLargeError,
 )
 from pynenc_dynamodb.per_process import PerProcess
+from pynenc_dynamodb.retry import RetryPolicy, retry
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +125,13 @@ def check_event_size(method: str, path: str, body: bytes) -> None:
         )
 
 
+def _is_transient(exc: Exception) -> bool:
+    """No answer, a 5xx or API Gateway's throttling: every route is safe to repeat."""
+    return isinstance(exc, StateApiError) and (
+        exc.status == 0 or exc.status >= 500 or exc.status == TOO_MANY_REQUESTS
+    )
+
+
 def seg(value: str) -> str:
     """One path segment: every reserved character (``/``, ``#``, ``%``...) percent-encoded."""
     return quote(value, safe="")
@@ -154,6 +157,7 @@ class ApiStateStore:
         self._prefix = f"/apps/{seg(app_id)}"
         self._pool: PerProcess[urllib3.PoolManager] = PerProcess(self._new_pool)
         self._signer: tuple[Any, str] | None = None
+        self.policy = RetryPolicy(attempts=settings.max_attempts, base_delay=0.1)
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickled into spawned workers: they open their own connections.
@@ -176,24 +180,13 @@ class ApiStateStore:
     def _credentials(self) -> tuple[Any, str]:
         """Credentials and region to sign with, looked up once per store."""
         if self._signer is None:
-            session = boto3.session.Session()
-            region = self.settings.region or session.region_name or ""
-            region = region or (LOCAL_REGION if self.local else "")
-            if not region:
-                raise ConfigurationError(
-                    "No AWS region for the state API: set dynamodb_api_region "
-                    f"({SETTINGS_HINT}DYNAMODB_API_REGION) or AWS_REGION."
-                )
-            credentials: Any = session.get_credentials()
-            if credentials is None and self.local and not os.environ.get("AWS_ACCESS_KEY_ID"):
-                credentials = Credentials(*LOCAL_CREDENTIALS)
-            if credentials is None:
-                raise ConfigurationError(
-                    "No AWS credentials to sign state API requests with: configure the "
-                    "standard chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
-                    "an instance or task role)."
-                )
-            self._signer = (credentials, region)
+            session, region = resolve_session(
+                self.base,
+                self.settings.region,
+                "the state API",
+                f"dynamodb_api_region ({SETTINGS_HINT}DYNAMODB_API_REGION)",
+            )
+            self._signer = (session.get_credentials(), region)
         return self._signer
 
     def _send_once(self, method: str, url: str, body: bytes | None) -> urllib3.BaseHTTPResponse:
@@ -227,23 +220,16 @@ class ApiStateStore:
         body = json.dumps(payload).encode() if payload is not None else None
         if body is not None:
             check_event_size(method, path, body)
-        attempts = max(1, self.settings.max_attempts)
-        for attempt in range(1, attempts + 1):
+
+        def send() -> tuple[int, dict[str, Any]]:
             try:
                 response = self._send_once(method, url, body)
             except urllib3.exceptions.HTTPError as exc:
-                if attempt == attempts:
-                    raise StateApiError(method, path, 0, type(exc).__name__, str(exc)) from exc
-                logger.warning("State API %s %s: %s; retrying", method, path, exc)
-            else:
-                status = response.status
-                if (status < 500 and status != TOO_MANY_REQUESTS) or attempt == attempts:
-                    return status, self._answer(
-                        method, path, status, response.data, len(body or b"")
-                    )
-                logger.warning("State API %s %s answered %d; retrying", method, path, status)
-            time.sleep(random.uniform(0, min(5.0, 0.1 * 2**attempt)))
-        raise AssertionError("unreachable")  # pragma: no cover
+                raise StateApiError(method, path, 0, type(exc).__name__, str(exc)) from exc
+            status = response.status
+            return status, self._answer(method, path, status, response.data, len(body or b""))
+
+        return retry(send, self.policy, _is_transient, f"State API {method} {path}")
 
     def _answer(
         self, method: str, path: str, status: int, data: bytes, size: int = 0

@@ -4,16 +4,16 @@ Like :mod:`pynenc_dynamodb.client` for DynamoDB, this is the one place that talk
 one client per process, botocore's retries, errors translated into our own.
 """
 
-import os
+import base64
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from pynenc_dynamodb.client import LOCAL_CREDENTIALS, ClientSettings, is_loopback
+from pynenc_dynamodb.aws import ClientSettings, build_client, is_loopback
+from pynenc_dynamodb.client import SETTINGS_HINT, is_retryable, request_error
 from pynenc_dynamodb.errors import ConfigurationError, DynamoDBRequestError, PayloadError
 from pynenc_dynamodb.per_process import PerProcess
+from pynenc_dynamodb.retry import retry
 
 DELETE_OBJECTS_LIMIT = 1000
 
@@ -34,6 +34,7 @@ class S3BlobStore:
         local = bool(dynamodb_endpoint) and is_loopback(dynamodb_endpoint)
         self.endpoint_url = endpoint_url or (dynamodb_endpoint if local else "")
         self._client: PerProcess[Any] = PerProcess(self._build)
+        self.policy = settings.retry_policy()
 
     def __getstate__(self) -> dict[str, Any]:
         return {"settings": self.settings, "bucket": self.bucket, "endpoint": self.endpoint_url}
@@ -46,29 +47,24 @@ class S3BlobStore:
         return self._client.get()
 
     def _build(self) -> Any:
-        local = bool(self.endpoint_url) and is_loopback(self.endpoint_url)
-        key_id, secret = (
-            LOCAL_CREDENTIALS if local and not os.environ.get("AWS_ACCESS_KEY_ID") else (None, None)
-        )
-        config = Config(
-            retries={
-                "mode": "adaptive" if self.settings.retry_mode == "adaptive" else "standard",
-                "max_attempts": self.settings.max_attempts,
-            },
-            connect_timeout=self.settings.connect_timeout,
-            read_timeout=self.settings.read_timeout,
-            s3={"addressing_style": "path"} if local else None,
-        )
-        return boto3.session.Session().client(
+        return build_client(
             "s3",
-            region_name=self.settings.region or ("us-east-1" if local else None),
-            endpoint_url=self.endpoint_url or None,
-            config=config,
-            aws_access_key_id=key_id,
-            aws_secret_access_key=secret,
+            self.settings,
+            self.endpoint_url,
+            f"dynamodb_region ({SETTINGS_HINT}DYNAMODB_REGION)",
         )
 
     def _call(self, operation: str, **request: Any) -> dict[str, Any]:
+        """One S3 request through the same retry policy as DynamoDB's: every one we send
+        is safe to repeat (objects are addressed by their content)."""
+        return retry(
+            lambda: self._send(operation, request),
+            self.policy,
+            is_retryable,
+            f"S3 {operation}",
+        )
+
+    def _send(self, operation: str, request: dict[str, Any]) -> dict[str, Any]:
         try:
             return dict(getattr(self.client, operation)(Bucket=self.bucket, **request))
         except ClientError as exc:
@@ -83,14 +79,12 @@ class S3BlobStore:
                 raise PayloadError(
                     f"payload object s3://{self.bucket}/{request.get('Key')} is missing"
                 ) from exc
-            raise DynamoDBRequestError(f"S3 {operation}", code, str(error.get("Message"))) from exc
-        except BotoCoreError as exc:
-            raise DynamoDBRequestError(f"S3 {operation}", type(exc).__name__, str(exc)) from exc
+            raise request_error(f"S3 {operation}", exc) from exc
+        except (BotoCoreError, ConnectionError) as exc:
+            raise request_error(f"S3 {operation}", exc) from exc
 
     def put(self, key: str, data: bytes, sha256_hex: str) -> None:
         """Upload ``data``; S3 checks it against the digest we computed."""
-        import base64
-
         checksum = base64.b64encode(bytes.fromhex(sha256_hex)).decode()
         self._call("put_object", Key=key, Body=data, ChecksumSHA256=checksum)
 

@@ -5,27 +5,19 @@ pagination, batching and the translation of botocore errors into our own.
 """
 
 import logging
-import os
-import random
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from ipaddress import ip_address
 from typing import Any
-from urllib.parse import urlparse
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     HTTPClientError,
     NoCredentialsError,
-    NoRegionError,
 )
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from pynenc_dynamodb.aws import ClientSettings, build_client
 from pynenc_dynamodb.builders import Item, Request
 from pynenc_dynamodb.errors import (
     ConfigurationError,
@@ -33,15 +25,14 @@ from pynenc_dynamodb.errors import (
     TableNotFoundError,
 )
 from pynenc_dynamodb.per_process import PerProcess
+from pynenc_dynamodb.retry import RetryPolicy, retry
 
 logger = logging.getLogger(__name__)
 
-LOCAL_REGION = "us-east-1"
-# moto accepts any credentials; these are only used against loopback endpoints.
-LOCAL_CREDENTIALS = ("pynenc-local", "pynenc-local")
 SETTINGS_HINT = "PYNENC__CONFIGSTATEBACKENDDYNAMODB__"
 SERVER_ERROR = "ServerError"
 CONNECTION_ERROR = "ConnectionError"
+UNPROCESSED_ITEMS = "UnprocessedItems"
 # Failures worth another round once botocore has given up: the request may succeed later.
 RETRYABLE = frozenset(
     {
@@ -54,92 +45,32 @@ RETRYABLE = frozenset(
         CONNECTION_ERROR,
     }
 )
-MAX_BACKOFF_SECONDS = 5.0
-# botocore's attempts within one round: the standard mode's default.
-BOTOCORE_ATTEMPTS = 3
+# Rounds of resending a batch's unprocessed items, each after a backoff.
+BATCH_ROUNDS = RetryPolicy(attempts=10, max_delay=2.0)
 
 
-@dataclass(frozen=True)
-class ClientSettings:
-    """How to reach DynamoDB.
-
-    :param region: AWS region; empty means boto3's chain (``AWS_REGION``, config file)
-    :param endpoint_url: endpoint; empty means boto3's chain (``AWS_ENDPOINT_URL...``)
-    :param max_attempts: rounds per request, the first included; each round is botocore's
-        own retrying send of up to :data:`BOTOCORE_ATTEMPTS` attempts
-    :param retry_mode: botocore retry mode, ``standard`` or ``adaptive``
-    :param connect_timeout: seconds to wait for a connection
-    :param read_timeout: seconds to wait for a response
-    """
-
-    region: str = ""
-    endpoint_url: str = ""
-    max_attempts: int = 8
-    retry_mode: str = "standard"
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-
-    def effective_endpoint(self) -> str:
-        return (
-            self.endpoint_url
-            or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB", "")
-            or os.environ.get("AWS_ENDPOINT_URL", "")
-        )
+def is_retryable(exc: Exception) -> bool:
+    """Whether a failed request may succeed if sent again."""
+    return isinstance(exc, DynamoDBRequestError) and exc.code in RETRYABLE
 
 
-def is_loopback(url: str) -> bool:
-    """Whether ``url`` points at this machine (the embedded local endpoint)."""
-    host = urlparse(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _is_unprocessed(exc: Exception) -> bool:
+    # The batch was answered; a failed request was already retried by call() itself.
+    return isinstance(exc, DynamoDBRequestError) and exc.code == UNPROCESSED_ITEMS
 
 
 def build_boto3_client(settings: ClientSettings) -> Any:
     """A DynamoDB client, or a :class:`ConfigurationError` that says which setting to fix."""
-    endpoint = settings.effective_endpoint()
-    local = bool(endpoint) and is_loopback(endpoint)
-    session = boto3.session.Session()
-    region = settings.region or session.region_name or (LOCAL_REGION if local else None)
-    if not region:
-        raise ConfigurationError(
-            "No AWS region for DynamoDB: set the dynamodb_region setting "
-            f"({SETTINGS_HINT}DYNAMODB_REGION) or AWS_REGION / AWS_DEFAULT_REGION."
-        )
-    key_id: str | None = None
-    secret: str | None = None
-    if local and not os.environ.get("AWS_ACCESS_KEY_ID"):
-        key_id, secret = LOCAL_CREDENTIALS
-    elif not local and session.get_credentials() is None:
-        raise ConfigurationError(
-            "No AWS credentials found for DynamoDB: configure the standard chain "
-            "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance or task "
-            f"role), or point dynamodb_endpoint_url ({SETTINGS_HINT}DYNAMODB_ENDPOINT_URL) "
-            "at the local endpoint started by `pynenc-dynamodb local`."
-        )
-    config = Config(
-        retries={
-            "mode": "adaptive" if settings.retry_mode == "adaptive" else "standard",
-            "max_attempts": BOTOCORE_ATTEMPTS,
-        },
-        connect_timeout=settings.connect_timeout,
-        read_timeout=settings.read_timeout,
-        tcp_keepalive=True,
+    return build_client(
+        "dynamodb",
+        settings,
+        settings.endpoint_url,
+        f"dynamodb_region ({SETTINGS_HINT}DYNAMODB_REGION)",
+        credentials_hint=(
+            f", or point dynamodb_endpoint_url ({SETTINGS_HINT}DYNAMODB_ENDPOINT_URL) "
+            "at the local endpoint started by `pynenc-dynamodb local`"
+        ),
     )
-    try:
-        return session.client(
-            "dynamodb",
-            region_name=region,
-            endpoint_url=settings.endpoint_url or None,
-            config=config,
-            aws_access_key_id=key_id,
-            aws_secret_access_key=secret,
-        )
-    except (NoRegionError, ValueError) as exc:
-        raise ConfigurationError(f"Cannot build the DynamoDB client: {exc}") from exc
 
 
 class DynamoDBClient:
@@ -157,6 +88,8 @@ class DynamoDBClient:
         self.settings = settings
         self._factory = factory
         self._client: PerProcess[Any] = PerProcess(lambda: factory(settings))
+        self.policy = settings.retry_policy()
+        self.batch_policy = BATCH_ROUNDS
         self.request_counts: Counter[str] = Counter()
         self.retries: Counter[str] = Counter()
 
@@ -185,22 +118,17 @@ class DynamoDBClient:
         :raises TableNotFoundError: if the table does not exist
         :raises DynamoDBRequestError: if the request still fails after every retry
         """
-        for attempt in range(1, self.settings.max_attempts + 1):
-            try:
-                return self._send(operation, request)
-            except DynamoDBRequestError as exc:
-                if exc.code not in RETRYABLE or attempt == self.settings.max_attempts:
-                    raise
-                self.retries[exc.code] += 1
-                logger.warning(
-                    "DynamoDB %s failed (%s), round %d of %d: retrying",
-                    operation,
-                    exc.code,
-                    attempt,
-                    self.settings.max_attempts,
-                )
-                time.sleep(random.uniform(0, min(MAX_BACKOFF_SECONDS, 0.05 * 2**attempt)))
-        raise AssertionError("unreachable: the last round raises")  # pragma: no cover
+        return retry(
+            lambda: self._send(operation, request),
+            self.policy,
+            is_retryable,
+            f"DynamoDB {operation}",
+            on_retry=self._count_retry,
+        )
+
+    def _count_retry(self, exc: Exception) -> None:
+        if isinstance(exc, DynamoDBRequestError):
+            self.retries[exc.code] += 1
 
     def _send(self, operation: str, request: Request) -> dict[str, Any]:
         method = getattr(self.boto3_client, _snake(operation))
@@ -209,25 +137,17 @@ class DynamoDBClient:
             return dict(method(**request))
         except ClientError as exc:
             error = exc.response.get("Error", {})
-            code = str(error.get("Code", "Unknown"))
-            message = str(error.get("Message", exc))
-            if code == "ResourceNotFoundException":
+            if error.get("Code") == "ResourceNotFoundException":
                 raise TableNotFoundError(
-                    f"DynamoDB {operation}: {message}. Create the table (SAM template, or "
-                    f"set dynamodb_create_table / {SETTINGS_HINT}DYNAMODB_CREATE_TABLE=true) "
-                    "or fix dynamodb_table_name."
+                    f"DynamoDB {operation}: {error.get('Message', exc)}. Create the table "
+                    f"(SAM template, or set dynamodb_create_table / {SETTINGS_HINT}"
+                    "DYNAMODB_CREATE_TABLE=true) or fix dynamodb_table_name."
                 ) from exc
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            if int(status or 0) >= 500:
-                code = code if code in RETRYABLE else SERVER_ERROR
-            raise DynamoDBRequestError(operation, code, message) from exc
+            raise request_error(operation, exc) from exc
         except NoCredentialsError as exc:
             raise ConfigurationError(f"DynamoDB {operation}: {exc}") from exc
-        # Refused, reset, timed out: botocore's ConnectionError is not the builtin one.
-        except (HTTPClientError, BotoConnectionError, ConnectionError) as exc:
-            raise DynamoDBRequestError(operation, CONNECTION_ERROR, str(exc)) from exc
-        except BotoCoreError as exc:
-            raise DynamoDBRequestError(operation, type(exc).__name__, str(exc)) from exc
+        except (BotoCoreError, ConnectionError) as exc:
+            raise request_error(operation, exc) from exc
 
     def get(self, request: Request) -> Item | None:
         item = self.call("GetItem", request).get("Item")
@@ -247,26 +167,44 @@ class DynamoDBClient:
                 return
             page["ExclusiveStartKey"] = last_key
 
-    def batch_write(self, request: Request, max_rounds: int = 10) -> None:
+    def batch_write(self, request: Request) -> None:
         """One BatchWriteItem, resending ``UnprocessedItems`` with jittered backoff.
 
-        :raises DynamoDBRequestError: if items are still unprocessed after ``max_rounds``
+        :raises DynamoDBRequestError: if items are still unprocessed after
+            :data:`BATCH_ROUNDS` rounds
         """
-        pending = request["RequestItems"]
-        for attempt in range(max_rounds):
+        pending: dict[str, Any] = request["RequestItems"]
+
+        def send_pending() -> None:
+            nonlocal pending
             response = self.call("BatchWriteItem", {"RequestItems": pending})
             pending = response.get("UnprocessedItems") or {}
-            if not pending:
-                return
-            count = sum(len(writes) for writes in pending.values())
-            logger.warning("Resending %d unprocessed batch writes", count)
-            time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
-        count = sum(len(writes) for writes in pending.values())
-        raise DynamoDBRequestError(
-            "BatchWriteItem",
-            "UnprocessedItems",
-            f"{count} writes still unprocessed after {max_rounds} attempts",
-        )
+            if pending:
+                count = sum(len(writes) for writes in pending.values())
+                raise DynamoDBRequestError(
+                    "BatchWriteItem", UNPROCESSED_ITEMS, f"{count} writes still unprocessed"
+                )
+
+        retry(send_pending, self.batch_policy, _is_unprocessed, "DynamoDB BatchWriteItem")
+
+
+def request_error(operation: str, exc: Exception) -> DynamoDBRequestError:
+    """A botocore failure as our error, its code telling whether it is worth a retry.
+
+    :param operation: what was sent, e.g. ``PutItem`` or ``S3 get_object``
+    :param exc: a ``ClientError``, a connection error or another ``BotoCoreError``
+    """
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code", "Unknown"))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if int(status or 0) >= 500:
+            code = code if code in RETRYABLE else SERVER_ERROR
+        return DynamoDBRequestError(operation, code, str(error.get("Message", exc)))
+    # Refused, reset, timed out: botocore's ConnectionError is not the builtin one.
+    if isinstance(exc, HTTPClientError | BotoConnectionError | ConnectionError):
+        return DynamoDBRequestError(operation, CONNECTION_ERROR, str(exc))
+    return DynamoDBRequestError(operation, type(exc).__name__, str(exc))
 
 
 def _snake(operation: str) -> str:

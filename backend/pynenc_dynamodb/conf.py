@@ -5,7 +5,7 @@ import re
 from cistell import ConfigField
 from pynenc.conf.config_state_backend import ConfigStateBackend
 
-from pynenc_dynamodb.client import ClientSettings
+from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.errors import ConfigurationError
 
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")

@@ -75,9 +75,10 @@ class TableSchemaError(ConfigurationError):
 
 
 class DynamoDBRequestError(DynamoDBStateBackendError):
-    """A DynamoDB request failed after botocore's retries.
+    """An AWS request (DynamoDB, or S3 for payloads) failed after every retry.
 
-    :param operation: the DynamoDB operation (``PutItem``, ``Query``...)
+    :param operation: the DynamoDB operation (``PutItem``, ``Query``...), or the S3 one
+        prefixed with ``S3`` (``S3 put_object``)
     :param code: the AWS error code, or the exception class name for connection errors
     :param message: the error message returned by AWS
     """
@@ -85,7 +86,8 @@ class DynamoDBRequestError(DynamoDBStateBackendError):
     def __init__(self, operation: str, code: str, message: str) -> None:
         self.operation = operation
         self.code = code
-        super().__init__(f"DynamoDB {operation} failed ({code}): {message}")
+        service = "" if operation.startswith("S3 ") else "DynamoDB "
+        super().__init__(f"{service}{operation} failed ({code}): {message}")
 
 
 class AsyncWriteError(DynamoDBStateBackendError):

@@ -17,8 +17,9 @@ from ipaddress import ip_address
 from typing import Self
 from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
+from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.blobs import S3BlobStore
-from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.table import ensure_table
 
 STATS_PATH = "/_pynenc_dynamodb/stats"

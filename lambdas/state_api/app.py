@@ -34,8 +34,9 @@ from request_parsing import ApiError, ident, page_limit, timestamp
 from request_parsing import json_body as parse_json_body
 
 from pynenc_dynamodb import store as paging
+from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.blobs import S3BlobStore
-from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.errors import InvalidKeyError, ItemTooLargeError
 from pynenc_dynamodb.payloads import PayloadCodec, PayloadPolicy
 from pynenc_dynamodb.store import DynamoDBStateStore

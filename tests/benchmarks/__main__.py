@@ -13,8 +13,9 @@ from typing import Any
 
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
+from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.backend import DynamoDBStateBackend
-from pynenc_dynamodb.client import ClientSettings, DynamoDBClient, build_boto3_client
+from pynenc_dynamodb.client import DynamoDBClient, build_boto3_client
 from pynenc_dynamodb.local import create_table, request_counts
 from tests.benchmarks import capacity, coldstart, overhead, report, scale, servers
 from tests.benchmarks.workload import (

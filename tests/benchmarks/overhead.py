@@ -19,8 +19,9 @@ from typing import Any
 from pynenc import Pynenc
 
 from pynenc_dynamodb import builders, schema
+from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.backend import DynamoDBStateBackend
-from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.store import DynamoDBStateStore
 from tests.benchmarks.workload import new_invocation
 

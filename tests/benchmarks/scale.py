@@ -19,8 +19,9 @@ from pynenc.state_backend.base_state_backend import InvocationHistory
 from pynenc.workflow import WorkflowIdentity
 
 from pynenc_dynamodb import builders, schema
+from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.builders import Item
-from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.store import DynamoDBStateStore
 from tests.benchmarks.workload import WORKFLOW_TASK, BotocoreCounter
 
