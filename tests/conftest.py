@@ -59,7 +59,7 @@ def make_app(request: pytest.FixtureRequest) -> Iterator[AppFactory]:
         app.state_backend.purge()
 
 
-# -- the state API (issue 3) ----------------------------------------------------------------
+# -- the state API -----------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")

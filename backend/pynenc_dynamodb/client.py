@@ -211,7 +211,7 @@ def _snake(operation: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in operation).lstrip("_")
 
 
-# -- pages for the state API (additive) ---------------------------------------------------
+# -- pages for the state API: one page and the key to resume from, behind its cursor ---
 # The state API hands listings out one page at a time behind an opaque cursor, so it needs
 # the key to resume from rather than a lazy iterator over every page.
 

@@ -271,7 +271,7 @@ class DynamoDBStateStore:
         return len(keys)
 
 
-# -- pages for the state API (additive) ---------------------------------------------------
+# -- pages for the state API: one page and the key to resume from, behind its cursor ---
 # One page per call plus the key to resume from: the state API turns that key into a signed
 # cursor. Keys still come from schema only; a resume key is whatever DynamoDB returned.
 
