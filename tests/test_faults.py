@@ -5,10 +5,11 @@ import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from pynenc import Pynenc
 
 from tests.conftest import AppFactory
-from tests.faults import FaultInjector
+from tests.faults import FaultInjector, shrink_backoffs
 
 THREADS = 16
 INVOCATIONS_PER_THREAD = 5
@@ -17,8 +18,9 @@ FAULT_RATE = 0.2
 
 
 def test_ten_thousand_appends_under_faults(
-    make_app: AppFactory, dynamodb_config: dict[str, Any]
+    make_app: AppFactory, dynamodb_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    shrink_backoffs(monkeypatch)
     app: Pynenc = make_app({**dynamodb_config, "dynamodb_max_attempts": 12})
     store = app.state_backend.store
     store.ensure_table()  # the table check is not what is under test
