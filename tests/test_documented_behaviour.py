@@ -27,10 +27,10 @@ from pynenc_dynamodb import (
     schema,
 )
 from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
-from pynenc_dynamodb.errors import AsyncWriteError, DynamoDBRequestError
+from pynenc_dynamodb.errors import AsyncWriteError, ConfigurationError, DynamoDBRequestError
 from pynenc_dynamodb.local import LocalEndpointProcess
 from tests import contract_tasks
-from tests.conftest import TABLE, AppFactory
+from tests.conftest import TABLE, AppFactory, unique_app_id
 from tests.faults import FaultInjector
 
 BACKENDS = ["DynamoDBStateBackend", "DynamoDBApiStateBackend"]
@@ -302,3 +302,40 @@ def test_every_kind_of_expired_item_reads_as_absent(
     assert list(sb.get_all_workflows_runs()) == []
     # The registry entry of the app carries no expiry: pynenc registers an app only once.
     assert sb.get_app_info().app_id == app.app_id
+
+
+def test_a_payload_whose_object_cannot_be_written_leaves_no_item(
+    dynamodb_config: dict[str, Any],
+) -> None:
+    """The object goes before the item that points at it: no reader meets a dead pointer."""
+    bucket = f"missing-{uuid.uuid4().hex[:8]}"
+    # Not from make_app: its purge would fail on the missing bucket; nothing is left to purge.
+    app = Pynenc(
+        app_id=unique_app_id(), config_values={**dynamodb_config, "dynamodb_s3_bucket": bucket}
+    )
+    store = app.state_backend.store
+    before = store.client.request_counts["PutItem"]
+    with pytest.raises(ConfigurationError, match=f"{bucket}.*dynamodb_s3_bucket"):
+        store.put_result("inv-orphan", "a" * 65_536 + random.randbytes(65_536).hex())
+    assert store.client.request_counts["PutItem"] == before
+    assert store.get_result("inv-orphan") is None
+
+
+def test_a_workflow_type_lives_as_long_as_its_last_run(
+    make_app: AppFactory, dynamodb_config: dict[str, Any]
+) -> None:
+    app = make_app({**dynamodb_config, "dynamodb_ttl_seconds": 3600})
+    sb = app.state_backend
+    store = sb.store
+    task = "tests.contract_tasks.add"
+    sb.store_workflow_run(WorkflowIdentity(task, "wf-first"))
+    registry = store.client.get(
+        builders.get_item(store.table, schema.workflow_type_key(app.app_id, task))
+    )
+    assert registry is not None
+    expired = {**registry, schema.EXPIRES_AT: {"N": str(int(time.time()) - 1)}}
+    store.client.put(builders.put_item(store.table, expired))
+    assert list(sb.get_all_workflows()) == []
+    # A later run rewrites the entry with the run's own expiry.
+    sb.store_workflow_run(WorkflowIdentity(task, "wf-second"))
+    assert list(sb.get_all_workflows()) == [task]
