@@ -56,7 +56,8 @@ def fake_results() -> Results:
                 "upsert_invocation": {"PutItem": 1.0},
                 "store_workflow_run": {"BatchWriteItem": 1.0},
             },
-            "cross_check": {"hooks": 3300, "sends": 3520, "server": 3520, "own": 3520},
+            "calls_per_lifecycle": {"upsert_invocation": 1, "store_workflow_run": 1},
+            "cross_check": {"hooks": 14, "sends": 3520, "server": 3520, "own": 3520},
         },
         "cost": {
             "wru": 6.0,
@@ -185,12 +186,13 @@ def test_a_run_that_holds_every_target_misses_none() -> None:
         (("overhead", "pairs", 1, "ratio", 1.16), "store.get_result is 1.160x, over the 1.15x"),
         (("coldstart", "ratio", 1.21), "cold start is 1.21x the bare handler, over the 1.2x"),
         (("workload", "cross_check", "server", 3521), "DynamoDB request counts disagree"),
+        (("workload", "cross_check", "hooks", 15), "made 15 DynamoDB requests, 14 expected"),
         (
             ("workload", "backends", 2, "ms_per_lifecycle", float("nan")),
             "DynamoDBStateBackend did not complete the workload",
         ),
     ],
-    ids=["overhead", "coldstart", "cross-check", "incomplete"],
+    ids=["overhead", "coldstart", "cross-check", "per-call", "incomplete"],
 )
 def test_each_missed_target_is_named(change: tuple[Any, ...], message: str) -> None:
     results = fake_results()

@@ -122,6 +122,7 @@ def workload_results(runs: list[BackendRun], check: dict[str, Any]) -> Results:
         "lifecycles": dynamo.lifecycles,
         "backends": backends,
         "requests_per_call": {op: dict(dynamo.requests[op]) for op in OPS},
+        "calls_per_lifecycle": {op: CALLS_PER_LIFECYCLE[op] for op in OPS},
         "cross_check": {k: check[k] for k in ("hooks", "sends", "server", "own")},
     }
 

@@ -221,14 +221,27 @@ def coldstart_target(results: Results) -> list[str]:
 
 def request_cross_check(results: Results) -> list[str]:
     """The DynamoDB requests counted three ways (botocore's sends, the endpoint, our client)
-    must agree: otherwise a request was retried or went uncounted."""
-    check = results["workload"].get("cross_check")
+    must agree, or a request was retried or went uncounted; and the timed pass must have
+    made the requests per call counted before it, times the calls it made."""
+    workload = results["workload"]
+    check = workload.get("cross_check")
     if not check:
         return []
+    missed = []
     counts = {k: check[k] for k in ("sends", "server", "own")}
-    if len(set(counts.values())) == 1:
-        return []
-    return [f"DynamoDB request counts disagree: {counts}"]
+    if len(set(counts.values())) != 1:
+        missed.append(f"DynamoDB request counts disagree: {counts}")
+    per_lifecycle = sum(
+        sum(requests.values()) * workload["calls_per_lifecycle"][op]
+        for op, requests in workload["requests_per_call"].items()
+    )
+    expected = round(per_lifecycle * workload["lifecycles"], 6)
+    if check["hooks"] != expected:
+        missed.append(
+            f"the timed pass made {check['hooks']} DynamoDB requests, {expected:g} expected "
+            f"from the requests per call"
+        )
+    return missed
 
 
 def completed(results: Results) -> list[str]:
