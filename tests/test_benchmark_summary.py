@@ -2,6 +2,7 @@
 markers, the report's header, and the exit code when a target or a cross-check is missed."""
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,7 @@ def fake_results() -> Results:
                     "purge app (traced)": _measure(
                         "purge app (traced)", 2002, {"Query": 33, "BatchWriteItem": 81}, 2048.0
                     ),
-                    "first history item": _measure("first history item", 1, {"Query": 1}, 10.0),
+                    "first history item": _measure("first history item", 1, {"Query": 1}, 4096.0),
                 },
                 "3000": {
                     "first history item": _measure("first history item", 1, {"Query": 1}, 5120.0),
@@ -106,8 +107,15 @@ def fake_results() -> Results:
     }
 
 
+def _flat(text: str) -> str:
+    """The summary with its wrapped lines joined again."""
+    return re.sub(r"\n *", " ", text)
+
+
 def test_summary_figures_and_labels_come_from_the_results() -> None:
-    text = summary.render_summary(fake_results())
+    wrapped = summary.render_summary(fake_results())
+    assert all(len(line) <= 92 for line in wrapped.splitlines() if not line.startswith("|"))
+    text = _flat(wrapped)
     assert "One workload (7 task lifecycles with workflow operations)" in text
     assert "at commit `0123456789ab`" in text
     assert "on 3 cores (Test CPU, Python 3.11.9) in 432 s" in text
@@ -119,7 +127,7 @@ def test_summary_figures_and_labels_come_from_the_results() -> None:
     assert "the first item of a 3,000-record history costs 1 Query" in text
     assert "**$4.12 per million task runs**; with the workflow operations $7.50" in text
     assert "1.015x for `store.put_result`, 1.022x for `store.get_result` (target 1.15x)" in text
-    assert "peak memory between 0.0 and 5.0 MiB from 1k to 3k items" in text
+    assert "peak memory between 2.0 and 5.0 MiB from 1k to 3k items" in text
     assert "**1.05x** (target 1.2x)" in text
     assert "2.25 MB zipped (6.55 MB unzipped), the layer 0.10 MB" in text
     # Nothing of the previous hand-written summary survives in a generated one.
@@ -131,7 +139,7 @@ def test_summary_follows_the_workload_parameters() -> None:
     results["workload"]["lifecycles"] = 1234
     results["scale"]["sizes"] = [1000, 10_000, 50_000]
     results["scale"]["measures"]["50000"] = results["scale"]["measures"].pop("3000")
-    text = summary.render_summary(results)
+    text = _flat(summary.render_summary(results))
     assert "One workload (1234 task lifecycles" in text
     assert "scale (1k, 10k, 50k items)" in text
     assert "a 50,000-record history" in text
@@ -141,7 +149,7 @@ def test_sections_absent_from_a_run_render_nothing() -> None:
     results = fake_results()
     for section in ("cost", "overhead", "scale", "coldstart"):
         del results[section]
-    text = summary.render_summary(results)
+    text = _flat(summary.render_summary(results))
     for bullet in ("**Cost**", "**Client overhead**", "**Scale**", "**Lambda cold start**"):
         assert bullet not in text
     assert "**Request economy**" in text
