@@ -33,9 +33,11 @@ def shrink_backoffs(monkeypatch: pytest.MonkeyPatch) -> None:
     waits are; botocore waits up to seconds after throttling, which on a loaded 2-core
     machine only stretches the run.
     """
-    from pynenc_dynamodb import client
+    from pynenc_dynamodb.retry import RetryPolicy
 
-    monkeypatch.setattr(client, "MAX_BACKOFF_SECONDS", TINY_BACKOFF_SECONDS)
+    monkeypatch.setattr(
+        RetryPolicy, "delay", lambda self, attempt: random.uniform(0, TINY_BACKOFF_SECONDS)
+    )
     monkeypatch.setattr(
         ExponentialBackoff,
         "delay_amount",

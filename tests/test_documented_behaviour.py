@@ -29,6 +29,7 @@ from pynenc_dynamodb import (
 from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
 from pynenc_dynamodb.errors import AsyncWriteError, ConfigurationError, DynamoDBRequestError
 from pynenc_dynamodb.local import LocalEndpointProcess
+from pynenc_dynamodb.retry import RetryPolicy
 from tests import contract_tasks
 from tests.conftest import TABLE, AppFactory, unique_app_id
 from tests.faults import FaultInjector
@@ -158,8 +159,9 @@ def test_unprocessed_batch_writes_are_resent_alone() -> None:
 def test_writes_still_unprocessed_are_raised_after_the_last_round() -> None:
     fake = _PartialBatches(unprocessed_rounds=100)
     client = DynamoDBClient(ClientSettings(), factory=lambda _: fake)
-    with pytest.raises(DynamoDBRequestError, match="1 writes still unprocessed after 3"):
-        client.batch_write(_writes(2), max_rounds=3)
+    client.batch_policy = RetryPolicy(attempts=3, base_delay=0.001)
+    with pytest.raises(DynamoDBRequestError, match="1 writes still unprocessed"):
+        client.batch_write(_writes(2))
     assert len(fake.requests) == 3
 
 

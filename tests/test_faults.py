@@ -17,6 +17,9 @@ APPENDS_PER_INVOCATION = 125  # 16 * 5 * 125 = 10,000 history appends
 FAULT_RATE = 0.2
 
 
+# About 12,700 requests through moto: CPU-bound, and on 2 cores shared with other jobs it
+# can take several minutes. The suite's 300 s limit is for hung tests, not for this one.
+@pytest.mark.timeout(1200)
 def test_ten_thousand_appends_under_faults(
     make_app: AppFactory, dynamodb_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
