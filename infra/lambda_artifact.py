@@ -22,17 +22,25 @@ RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "u
 
 
 class BuildError(Exception):
-    """pip failed; ``offline`` tells whether for want of the package registry."""
+    """pip failed; ``offline`` tells whether for want of the package registry, ``network``
+    whether pip could not reach it at all (a narrower, certain sign)."""
 
-    def __init__(self, message: str, offline: bool) -> None:
+    def __init__(self, message: str, offline: bool, network: bool = False) -> None:
         super().__init__(message)
         self.offline = offline
+        self.network = network
 
 
-OFFLINE_SIGNS = (
+# pip could not reach the registry.
+NETWORK_SIGNS = (
     "NewConnectionError",
     "Network is unreachable",
     "Temporary failure in name resolution",
+    "ConnectTimeoutError",
+)
+# Also what pip says when a registry without the packages answers (or a pin is wrong).
+OFFLINE_SIGNS = (
+    *NETWORK_SIGNS,
     "No matching distribution",
     "Could not find a version",
 )
@@ -62,7 +70,8 @@ def _pip_install(target: Path, *args: str) -> None:
     )
     if done.returncode != 0:
         offline = any(sign in done.stderr for sign in OFFLINE_SIGNS)
-        raise BuildError(f"pip install {' '.join(args)} failed:\n{done.stderr}", offline)
+        network = any(sign in done.stderr for sign in NETWORK_SIGNS)
+        raise BuildError(f"pip install {' '.join(args)} failed:\n{done.stderr}", offline, network)
 
 
 def _copy(source: Path, target: Path) -> None:

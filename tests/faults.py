@@ -13,11 +13,36 @@ import threading
 from collections import Counter
 from typing import Any
 
+import pytest
 import urllib3
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+from botocore.retries.standard import ExponentialBackoff
 
 KINDS = ("throughput", "throttling", "server-error", "refused", "dropped", "lost-response")
+# Longest wait between retries once :func:`shrink_backoffs` is applied.
+TINY_BACKOFF_SECONDS = 0.002
+# Not drawn by default: a client mistake (400 ValidationException), which is never retried.
+VALIDATION = "validation"
+
+
+def shrink_backoffs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cap botocore's and our client's waits between retries at a few milliseconds.
+
+    What is under test is that every fault is retried until it succeeds, not how long the
+    waits are; botocore waits up to seconds after throttling, which on a loaded 2-core
+    machine only stretches the run.
+    """
+    from pynenc_dynamodb.retry import RetryPolicy
+
+    monkeypatch.setattr(
+        RetryPolicy, "delay", lambda self, attempt: random.uniform(0, TINY_BACKOFF_SECONDS)
+    )
+    monkeypatch.setattr(
+        ExponentialBackoff,
+        "delay_amount",
+        lambda self, context: random.uniform(0, TINY_BACKOFF_SECONDS),
+    )
 
 
 class _RawBody:
@@ -80,6 +105,8 @@ class FaultInjector:
             )
         if kind == "throttling":
             return _response(request, 400, "com.amazonaws.dynamodb.v20120810#ThrottlingException")
+        if kind == VALIDATION:
+            return _response(request, 400, "com.amazon.coral.validate#ValidationException")
         if kind == "server-error":
             return _response(request, 500, "com.amazon.coral.service#InternalFailure")
         if kind == "refused":

@@ -2,6 +2,7 @@
 purge of one app while another app's writers run."""
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,14 +18,24 @@ THREADS = 8
 RECORDS = 40
 
 
-def _write(app: Pynenc, thread: int, stop: threading.Event | None = None) -> int:
-    """Write records for ``app`` until done (or ``stop``); return how many were written."""
+def _write(
+    app: Pynenc,
+    thread: int,
+    stop: threading.Event | None = None,
+    progress: dict[int, int] | None = None,
+) -> int:
+    """Write records for ``app`` until done (or ``stop``); return how many were written.
+
+    :param progress: updated with the records written so far, after each one
+    """
     store = app.state_backend.store
     start_time = datetime(2026, 1, 1, tzinfo=UTC)
     written = 0
     while written < RECORDS or (stop is not None and not stop.is_set()):
         store.add_history(f"writer-{thread}", start_time + timedelta(seconds=written), str(written))
         written += 1
+        if progress is not None:
+            progress[thread] = written
     app.state_backend.set_workflow_data(
         WorkflowIdentity("tests.e2e_app.pipeline", f"wf-writer-{thread}"), "count", written
     )
@@ -40,10 +51,13 @@ def _check(app: Pynenc, counts: dict[int, int]) -> None:
 
 
 def _threads(
-    app: Pynenc, counts: dict[int, int], stop: threading.Event | None = None
+    app: Pynenc,
+    counts: dict[int, int],
+    stop: threading.Event | None = None,
+    progress: dict[int, int] | None = None,
 ) -> list[threading.Thread]:
     def run(thread: int) -> None:
-        counts[thread] = _write(app, thread, stop)
+        counts[thread] = _write(app, thread, stop, progress)
 
     threads = [threading.Thread(target=run, args=(t,)) for t in range(THREADS)]
     for thread in threads:
@@ -81,11 +95,18 @@ def test_purging_one_app_while_another_app_writes(
         victim.state_backend.store_workflow_sub_invocation("wf", f"sub-{n}")
     stop = threading.Event()
     counts: dict[int, int] = {}
-    threads = _threads(bystander, counts, stop)
-    victim.state_backend.purge()
+    progress: dict[int, int] = {}
+    threads = _threads(bystander, counts, stop, progress)
+    while len(progress) < THREADS:  # every writer is running before the purge starts
+        time.sleep(0.01)
+    written_before = sum(progress.values())
+    deleted = victim.state_backend.store.purge()
+    written_during = sum(progress.values()) - written_before
     stop.set()
     for thread in threads:
         thread.join()
+    assert deleted == 300
+    # The purge overlapped the other app's writes: records were written while it ran.
+    assert written_during > 0
     assert list(victim.state_backend.get_workflow_sub_invocations("wf")) == []
-    assert sum(counts.values()) >= THREADS * RECORDS
     _check(bystander, counts)

@@ -71,10 +71,17 @@ def test_upsert_and_get_invocation(app: Pynenc) -> None:
 
 
 def test_upsert_overwrites(app: Pynenc) -> None:
-    inv = invocation(app)
+    inv = invocation(app, 1, 2)
     app.state_backend.upsert_invocation(inv)
-    app.state_backend.upsert_invocation(inv)
-    assert app.state_backend.get_invocation(inv.invocation_id).invocation_id == inv.invocation_id
+    changed = DistributedInvocation(
+        Call(inv.task, Arguments({"x": 5, "y": 6})),
+        invocation_id=inv.invocation_id,
+        stored_in_backend=True,
+    )
+    app.state_backend.upsert_invocation(changed)
+    got = app.state_backend.get_invocation(inv.invocation_id)
+    assert got.invocation_id == inv.invocation_id
+    assert got.arguments.kwargs == {"x": 5, "y": 6}
 
 
 def test_unknown_invocation_raises_not_found(app: Pynenc) -> None:

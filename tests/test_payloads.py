@@ -80,7 +80,7 @@ def test_small_payloads_stay_readable_text(app: Pynenc) -> None:
 
 
 def test_large_arguments_exceptions_and_workflow_data(app: Pynenc) -> None:
-    big = os.urandom(2 * MB)
+    big = os.urandom(50 * MB)  # the README promises 50 MB for each of these
     inv = _invocation(app, value=big)
     app.state_backend.upsert_invocation(inv)
     assert app.state_backend.get_invocation(inv.invocation_id).arguments.kwargs == {"value": big}

@@ -2,7 +2,6 @@
 
 import argparse
 import logging
-import math
 import os
 import sys
 import time
@@ -17,8 +16,11 @@ from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.backend import DynamoDBStateBackend
 from pynenc_dynamodb.client import DynamoDBClient, build_boto3_client
 from pynenc_dynamodb.local import create_table, request_counts
-from tests.benchmarks import capacity, coldstart, overhead, report, scale, servers
+from tests.benchmarks import capacity, coldstart, overhead, report, scale, servers, summary
+from tests.benchmarks.summary import Results
 from tests.benchmarks.workload import (
+    CALLS_PER_LIFECYCLE,
+    COUNTED_LIFECYCLES,
     LIFECYCLE_OPS,
     OPS,
     BackendRun,
@@ -31,6 +33,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLE = "pynenc-bench"
 SCALE_TABLE = "pynenc-bench-scale"
 QUIET = {"logging_level": "warning", "print_arguments": False}
+# The small app purged alone and beside a large one in the scale section.
+SMALL_APP_ITEMS = 200
 LOG = logging.getLogger("tests.benchmarks")
 
 
@@ -40,7 +44,9 @@ def out(lines: list[str], sink: list[str]) -> None:
     sink += lines
 
 
-def workload(stack: ExitStack, url: str, lifecycles: int, sink: list[str]) -> list[BackendRun]:
+def workload(
+    stack: ExitStack, url: str, lifecycles: int, sink: list[str], results: Results
+) -> list[BackendRun]:
     """Section 1: the lifecycles through every backend, with requests, units and cost."""
     redis = stack.enter_context(servers.RedisServer())
     api_url, skipped = servers.start_api(stack, url, TABLE)
@@ -93,8 +99,32 @@ def workload(stack: ExitStack, url: str, lifecycles: int, sink: list[str]) -> li
     out(report.speed_tables(runs), sink)
     out(requests_tables(runs, check), sink)
     dynamo = next(r for r in runs if r.name == "DynamoDBStateBackend")
-    out(capacity_tables(url, dynamo, check["app_id"]), sink)
+    lines, results["cost"] = capacity_tables(url, dynamo, check["app_id"])
+    out(lines, sink)
+    results["workload"] = workload_results(runs, check)
     return runs
+
+
+def workload_results(runs: list[BackendRun], check: dict[str, Any]) -> Results:
+    """What the summary and the targets read from section 1."""
+    redis = next((r for r in runs if r.name == "RedisStateBackend"), None)
+    dynamo = next(r for r in runs if r.name == "DynamoDBStateBackend")
+    backends = [
+        {
+            "name": r.name,
+            "ms_per_lifecycle": r.wall / r.lifecycles * 1000,
+            "x_redis": r.wall / redis.wall if redis else float("nan"),
+            "requests_per_lifecycle": r.requests_per_lifecycle() if r.requests else None,
+        }
+        for r in runs
+    ]
+    return {
+        "lifecycles": dynamo.lifecycles,
+        "backends": backends,
+        "requests_per_call": {op: dict(dynamo.requests[op]) for op in OPS},
+        "calls_per_lifecycle": {op: CALLS_PER_LIFECYCLE[op] for op in OPS},
+        "cross_check": {k: check[k] for k in ("hooks", "sends", "server", "own")},
+    }
 
 
 def dynamo_client(app: Any) -> DynamoDBClient:
@@ -111,7 +141,7 @@ def requests_tables(runs: list[BackendRun], check: dict[str, Any]) -> list[str]:
     lines += [
         "DynamoDBStateBackend: counted from botocore `before-call.dynamodb` events on its "
         "boto3 client; DynamoDBApiStateBackend: counted by the local endpoint (the API's "
-        "Lambda handler makes them). Averaged over 20 counted lifecycles.",
+        f"Lambda handler makes them). Averaged over {COUNTED_LIFECYCLES} counted lifecycles.",
         "",
     ]
 
@@ -135,7 +165,7 @@ def requests_tables(runs: list[BackendRun], check: dict[str, Any]) -> list[str]:
     return lines
 
 
-def capacity_tables(url: str, run: BackendRun, app_id: str) -> list[str]:
+def capacity_tables(url: str, run: BackendRun, app_id: str) -> tuple[list[str], Results]:
     raw = build_boto3_client(ClientSettings(endpoint_url=url))
     sample = run.sample
     # Re-run one lifecycle's writes is unnecessary: the sample's items were purged, so the
@@ -163,18 +193,32 @@ def capacity_tables(url: str, run: BackendRun, app_id: str) -> list[str]:
     lines = ["### Capacity units (computed from the items read back) and cost", ""]
     lines += report.table(["operation", "WRU per call", "RRU per call"], rows)
     lines += report.table(["item", "bytes"], list(cap.sizes.items()))
+    calls = sum(CALLS_PER_LIFECYCLE[op] for op in LIFECYCLE_OPS)
+    all_calls = sum(CALLS_PER_LIFECYCLE[op] for op in OPS)
     lines += report.table(
         ["per task run", "WRU", "RRU", "$ per million runs"],
         [
-            ["lifecycle (10 calls)", wru, rru, capacity.cost_per_million(wru, rru)],
-            ["lifecycle + workflow ops", wwru, wrru, capacity.cost_per_million(wwru, wrru)],
+            [f"lifecycle ({calls} calls)", wru, rru, capacity.cost_per_million(wru, rru)],
+            [
+                f"lifecycle + workflow ops ({all_calls} calls)",
+                wwru,
+                wrru,
+                capacity.cost_per_million(wwru, wrru),
+            ],
         ],
     )
     lines += [f"Prices (assumption): {capacity.PRICES_NOTE}.", ""]
-    return lines
+    cost = {
+        "wru": wru,
+        "rru": rru,
+        "per_million": capacity.cost_per_million(wru, rru),
+        "with_workflow_per_million": capacity.cost_per_million(wwru, wrru),
+        "prices": capacity.PRICES_NOTE,
+    }
+    return lines, cost
 
 
-def overhead_section(url: str, iterations: int, sink: list[str]) -> None:
+def overhead_section(url: str, iterations: int, sink: list[str], results: Results) -> None:
     app = make_app(
         f"bench-overhead-{uuid.uuid4().hex[:8]}",
         {
@@ -198,34 +242,42 @@ def overhead_section(url: str, iterations: int, sink: list[str]) -> None:
         lines += ["Over target; cProfile of put_result + get_result (by own time):", ""]
         lines += ["```", *profile.strip().splitlines()[:30], "```", ""]
     out(lines, sink)
+    results["overhead"] = {
+        "target": overhead.TARGET_RATIO,
+        "pairs": [{"call": p.name, "ratio": p.ratio} for p in pairs],
+        "layer_us": cpu,
+    }
 
 
-def scale_section(url: str, quick: bool, sink: list[str]) -> None:
+def scale_section(url: str, quick: bool, sink: list[str], results: Results) -> None:
     create_table(url, SCALE_TABLE)
     sizes = [1000, 5000] if quick else [1000, 10_000, 50_000]
     neighbour_size = 10_000 if quick else 50_000
     runs_cap = 5000 if quick else 10_000
     print("scale: small purge alone...", flush=True)
-    alone = scale.purge_small(url, SCALE_TABLE, 200)
+    alone = scale.purge_small(url, SCALE_TABLE, SMALL_APP_ITEMS)
     print(f"scale: loading a neighbour app of {neighbour_size} items...", flush=True)
     neighbour_id = scale.neighbour(url, SCALE_TABLE, neighbour_size)
-    beside = scale.purge_small(url, SCALE_TABLE, 200)
+    beside = scale.purge_small(url, SCALE_TABLE, SMALL_APP_ITEMS)
     # Emptied again: moto's Query scans the whole table, which would slow what follows.
     scale.new_store(url, SCALE_TABLE, neighbour_id)[0].purge()
     rows = []
+    measures: dict[str, dict[str, Any]] = {}
     for size in sizes:
         print(f"scale: {size} items...", flush=True)
+        measures[str(size)] = {}
         for m in scale.scale_at(url, SCALE_TABLE, size, runs_cap):
             reqs = fmt(m.requests)
             per_k = m.seconds / max(1, m.items) * 1000
             rows.append([m.what, m.items, m.seconds, per_k, m.cpu, m.peak_kib, reqs])
-    lines = ["## 3. Scale (store level, Query pages of 1000 items)", ""]
+            measures[str(size)][m.what] = vars(m)
+    lines = [f"## 3. Scale (store level, Query pages of {scale.PAGE_SIZE} items)", ""]
     lines += report.table(
         ["operation", "items", "wall s", "s per 1k items", "client CPU s", "peak KiB", "requests"],
         rows,
     )
     lines += report.table(
-        ["purge of a 200-item app", "wall s", "client CPU s", "requests"],
+        [f"purge of a {SMALL_APP_ITEMS}-item app", "wall s", "client CPU s", "requests"],
         [
             ["alone in the table", alone.seconds, alone.cpu, fmt(alone.requests)],
             [
@@ -244,13 +296,24 @@ def scale_section(url: str, quick: bool, sink: list[str]) -> None:
         "",
     ]
     out(lines, sink)
+    results["scale"] = {
+        "sizes": sizes,
+        "page_size": scale.PAGE_SIZE,
+        "measures": measures,
+        "small": {
+            "items": SMALL_APP_ITEMS,
+            "neighbour_items": neighbour_size,
+            "alone": vars(alone),
+            "beside": vars(beside),
+        },
+    }
 
 
 def fmt(requests: dict[str, int]) -> str:
     return ", ".join(f"{v} {k}" for k, v in sorted(requests.items()))
 
 
-def coldstart_section(runs: int, sink: list[str]) -> None:
+def coldstart_section(runs: int, sink: list[str], results: Results) -> None:
     lines = ["## 4. Lambda cold start", ""]
     print("cold start: building the artifact, importing handlers...", flush=True)
     times, slowest, sizes = coldstart.measure(runs)
@@ -272,9 +335,15 @@ def coldstart_section(runs: int, sink: list[str]) -> None:
     lines += ["Packages as deployed (boto3 comes with the runtime):", ""]
     lines += report.table(["package", "unzipped MB", "zip MB"], rows)
     out(lines, sink)
+    results["coldstart"] = {
+        "target": coldstart.TARGET_RATIO,
+        "ratio": ratio,
+        "sizes_mb": {n: {"unzipped": a / 1e6, "zip": z / 1e6} for n, (a, z) in sizes.items()},
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run every section; write the docs unless ``--quick``; 1 if a target was missed."""
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
     parser.add_argument("--quick", action="store_true", help="smaller run, no doc written")
     parser.add_argument("--write", action="store_true", help="write docs even with --quick")
@@ -282,35 +351,27 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     started = time.perf_counter()
     sink: list[str] = []
+    results: Results = {
+        "command": "python -m tests.benchmarks" + (" --quick" if args.quick else ""),
+        "commit": summary.git_commit(ROOT),
+        "machine": report.machine_facts(),
+    }
     lifecycles = 50 if args.quick else 300
     with ExitStack() as stack:
         url = servers.endpoint(stack, TABLE).url
-        runs = workload(stack, url, lifecycles, sink)
-        overhead_section(url, 300 if args.quick else 1500, sink)
-        scale_section(url, args.quick, sink)
-    coldstart_section(3 if args.quick else 11, sink)
-    elapsed = time.perf_counter() - started
-    print(f"\nbenchmark finished in {elapsed:.0f} s", flush=True)
+        runs = workload(stack, url, lifecycles, sink, results)
+        overhead_section(url, 300 if args.quick else 1500, sink, results)
+        scale_section(url, args.quick, sink, results)
+    coldstart_section(3 if args.quick else 11, sink, results)
+    results["elapsed_s"] = time.perf_counter() - started
+    print(f"\nbenchmark finished in {results['elapsed_s']:.0f} s", flush=True)
     if not args.quick or args.write:
-        command = "python -m tests.benchmarks" + (" --quick" if args.quick else "")
-        header = [
-            "# Benchmark: requests, cost and speed per task",
-            "",
-            f"Generated by `{command}` (`make bench`) in {elapsed:.0f} s, on:",
-            "",
-            *report.machine(),
-            "All endpoints run on loopback: moto's DynamoDB server in a child process, the "
-            "state API's handler behind the local API server, a throwaway redis-server. "
-            "Absolute latencies are the emulator's, not AWS's; request counts, capacity "
-            "units and the client-side costs carry over.",
-            "",
-            "![p50 latency per operation](benchmark-latency.png)",
-            "",
-        ]
-        (ROOT / "docs").mkdir(exist_ok=True)
-        (ROOT / "docs" / "benchmark.md").write_text("\n".join(header + sink) + "\n")
+        summary.write_outputs(results, sink, ROOT)
         report.plot(runs, ROOT / "docs" / "benchmark-latency.png")
-    return 0 if all(not math.isnan(r.wall) for r in runs) else 1
+    missed = summary.missed_targets(results)
+    for miss in missed:
+        print(f"MISSED: {miss}", file=sys.stderr, flush=True)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

@@ -22,19 +22,20 @@ def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     return [*lines, ""]
 
 
-def machine() -> list[str]:
+def machine_facts() -> dict[str, str]:
+    """The CPUs, CPU model and Python of this machine, for the report's header."""
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
     nproc = subprocess.run(["nproc"], check=False, capture_output=True, text=True).stdout.strip()
-    return [
-        f"- CPUs (`nproc`): {nproc}",
-        f"- CPU model: {cpu}",
-        f"- Python: {platform.python_version()} ({platform.platform()})",
-        "",
-    ]
+    return {
+        "nproc": nproc,
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def speed_tables(runs: list[BackendRun]) -> list[str]:

@@ -26,6 +26,8 @@ from pynenc_dynamodb.store import DynamoDBStateStore
 from tests.benchmarks.workload import WORKFLOW_TASK, BotocoreCounter
 
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+# Items per Query page (~300 KB here, under DynamoDB's 1 MB cap): fewer emulator round trips.
+PAGE_SIZE = 1000
 
 
 @dataclass
@@ -50,8 +52,7 @@ class Measure:
 
 def new_store(url: str, table: str, app_id: str) -> tuple[DynamoDBStateStore, BotocoreCounter]:
     client = DynamoDBClient(ClientSettings(endpoint_url=url))
-    # Pages of 1000 (~300 KB here, under DynamoDB's 1 MB cap): fewer emulator round trips.
-    store = DynamoDBStateStore(client=client, table_name=table, app_id=app_id, page_size=1000)
+    store = DynamoDBStateStore(client=client, table_name=table, app_id=app_id, page_size=PAGE_SIZE)
     return store, BotocoreCounter(client.boto3_client)
 
 

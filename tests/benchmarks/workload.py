@@ -49,6 +49,8 @@ OPS = LIFECYCLE_OPS + WORKFLOW_OPS
 # Calls of each operation per lifecycle.
 CALLS_PER_LIFECYCLE = {op: 4 if op == "add_history" else 1 for op in OPS}
 WORKFLOW_TASK = "tests.contract_tasks.add"
+# Lifecycles whose requests are counted call by call, before the timed pass.
+COUNTED_LIFECYCLES = 20
 
 Snapshot = Callable[[], Counter[str]]
 
@@ -189,7 +191,7 @@ def run_backend(
     app: Pynenc,
     lifecycles: int,
     snapshot: Snapshot | None,
-    count_lifecycles: int = 20,
+    count_lifecycles: int = COUNTED_LIFECYCLES,
 ) -> BackendRun:
     """Warm up, count requests per operation, then time ``lifecycles`` lifecycles.
 
