@@ -25,6 +25,28 @@ Page = tuple[list[str], Item | None]
 RunsResume = dict[str, Any]
 
 
+class AnswerTooLargeError(ItemTooLargeError):
+    """A stored body that no answer of the state API can hold (Lambda returns 6 MB).
+
+    An :class:`~pynenc_dynamodb.errors.ItemTooLargeError`, answered as one (413).
+
+    :param field: what was being read
+    :param size: bytes it would take in the answer
+    :param limit: the most an answer holds
+    """
+
+    def __init__(self, field: str, size: int, limit: int) -> None:
+        self.field = field
+        self.size = size
+        self.limit = limit
+        Exception.__init__(
+            self,
+            f"The {field} would be {size} bytes in the answer; state API answers hold at "
+            f"most {limit} bytes (Lambda's 6 MB response limit). Read it with "
+            "DynamoDBStateBackend directly.",
+        )
+
+
 def answer_bytes(text: str) -> int:
     """Bytes ``text`` takes in the answer as Lambda returns it: a JSON string (no ASCII
     escaping) inside the answer's JSON, itself a string of Lambda's response JSON."""
@@ -65,7 +87,7 @@ def _page(
         # The separator between items, besides the item itself.
         size = answer_bytes(body) + 2
         if size > budget.max_bytes:
-            raise ItemTooLargeError("answer of one listed item", size, budget.max_bytes)
+            raise AnswerTooLargeError("listed item", size, budget.max_bytes)
         if size > budget.bytes_left:
             budget.full = True
             return bodies, builders.resume_key(request, previous) if bodies else start

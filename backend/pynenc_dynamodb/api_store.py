@@ -389,8 +389,10 @@ class ApiStateStore:
         """
         deleted = 0
         path = self._path("purge")
+        cursor = ""
         while True:
-            _, answer = self.request("DELETE", path)
+            _, answer = self.request("DELETE", path, query={"cursor": cursor} if cursor else None)
             deleted += int(answer.get("deleted", 0))
-            if answer.get("done", True):
+            cursor = answer.get("next_cursor") or ""
+            if answer.get("done", True) or not cursor:
                 return deleted

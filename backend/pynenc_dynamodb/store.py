@@ -279,32 +279,38 @@ class DynamoDBStateStore:
         # Objects go after the items that point at them: no reader follows a dead pointer.
         return deleted + self.codec.purge()
 
-    def purge_step(self, max_items: int, max_seconds: float) -> tuple[int, bool]:
-        """Delete at most ``max_items`` items of this app, or, once none is left, one page
-        of its payload objects; stop starting requests after ``max_seconds``.
+    def purge_step(
+        self, max_items: int, max_seconds: float, start: int = 0
+    ) -> tuple[int, int | None]:
+        """One bounded piece of a purge: delete at most ``max_items`` items, from partition
+        ``start`` of :func:`~pynenc_dynamodb.schema.app_partitions` on, starting no Query
+        after ``max_seconds`` (the first always runs); once no partition holds an item,
+        delete one page (up to 1,000) of the app's payload objects instead.
 
-        Nothing to resume from: deleted items are gone, so each step starts over.
-
-        :return: how many items or objects were deleted, and whether the app is now empty
+        :param start: where the previous step stopped; 0 starts over
+        :return: how many items or objects were deleted, and where to resume (``None``
+            once the app has neither items nor objects left)
         """
         deadline = time.monotonic() + max_seconds
-        deleted = 0
-        for pk in schema.app_partitions(self.app_id):
-            while deleted < max_items and time.monotonic() < deadline:
-                limit = min(1000, max_items - deleted)
-                request = builders.query_partition(self.table, pk, limit, keys_only=True)
-                self.ensure_table()
-                items, more = query_page(self.client, request)
-                if items:
-                    deleted += self._delete([builders.key_of(item) for item in items])
-                if more is None:
-                    break
-            if deleted >= max_items or time.monotonic() >= deadline:
-                return deleted, False
+        partitions = schema.app_partitions(self.app_id)
+        position, deleted, queries = start, 0, 0
+        while position < len(partitions):
+            if deleted >= max_items or (queries and time.monotonic() >= deadline):
+                return deleted, position
+            limit = min(1000, max_items - deleted)
+            request = builders.query_partition(self.table, partitions[position], limit, True)
+            self.ensure_table()
+            items, more = query_page(self.client, request)
+            queries += 1
+            if items:
+                deleted += self._delete([builders.key_of(item) for item in items])
+            if more is None:
+                position += 1
         if deleted:
-            return deleted, False
+            return deleted, position
+        # Objects go after the items that point at them: no reader follows a dead pointer.
         objects = self.codec.purge_page()
-        return objects, objects == 0
+        return objects, position if objects else None
 
     def _query_all(self, request: builders.Request) -> Iterator[Item]:
         # Expired items are purged too: unlike reads, deletes must not skip them.

@@ -40,7 +40,7 @@ from request_parsing import ApiError, ident, page_limit, timestamp
 from request_parsing import json_body as parse_json_body
 
 from pynenc_dynamodb import api_pages as pages
-from pynenc_dynamodb import routes
+from pynenc_dynamodb import routes, schema
 from pynenc_dynamodb.blobs import S3BlobStore
 from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
 from pynenc_dynamodb.errors import InvalidKeyError, ItemTooLargeError
@@ -173,7 +173,7 @@ def single(body: str | None) -> Response[str]:
     # Written past this API (the direct backend stores up to any size): refused, not cut.
     size = pages.answer_bytes(body)
     if size > MAX_ANSWER_BYTES:
-        raise ItemTooLargeError("answer of this item", size, MAX_ANSWER_BYTES)
+        raise pages.AnswerTooLargeError("item", size, MAX_ANSWER_BYTES)
     return ok({"body": body})
 
 
@@ -297,9 +297,14 @@ def all_app_infos() -> Response[str]:
 
 
 def purge(app_id: str) -> Response[str]:
-    """One bounded step of the purge; the client repeats it until ``done``."""
-    deleted, done = store(app_id).purge_step(PURGE_STEP_ITEMS, PURGE_STEP_SECONDS)
-    return ok({"deleted": deleted, "done": done})
+    """One bounded step of the purge, resumed from the request's cursor; the client
+    repeats it, following ``next_cursor``, until ``done``."""
+    s = store(app_id)
+    last = len(schema.app_partitions(s.app_id))
+    start = decode_cursor(lambda v: type(v) is int and 0 <= v <= last) or 0
+    deleted, position = s.purge_step(PURGE_STEP_ITEMS, PURGE_STEP_SECONDS, start)
+    cursor = CURSORS.encode(app.current_event.path, position)
+    return ok({"deleted": deleted, "done": position is None, "next_cursor": cursor})
 
 
 HANDLERS: dict[str, Callable[..., Response[str]]] = {
