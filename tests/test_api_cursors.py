@@ -106,3 +106,16 @@ def test_cursor_key_is_read_from_secrets_manager(
         api.CursorSigner(b"another key").decode(cursor, "/p")
     # The key is nowhere in the function's environment.
     assert all(key.decode() not in value for value in os.environ.values())
+
+
+def test_local_api_server_reads_its_key_from_the_embedded_secrets_manager(
+    endpoint: LocalEndpointProcess,
+) -> None:
+    from pynenc_dynamodb.api_server import handler_environment
+
+    environment = handler_environment(endpoint.url, "any-table")
+    assert environment["CURSOR_SECRET_ARN"].startswith("arn:aws:secretsmanager:")
+    assert environment["AWS_ENDPOINT_URL_SECRETS_MANAGER"] == endpoint.url
+    assert not any(
+        name.startswith("CURSOR_SECRET") and name != "CURSOR_SECRET_ARN" for name in environment
+    )

@@ -226,15 +226,22 @@ def handler_environment(
 
     :param bucket: the payload bucket; the embedded endpoint serves it (``create_table``)
     """
+    from botocore.exceptions import BotoCoreError, ClientError
+
     environment = {
         "STATE_TABLE_NAME": table_name,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
-        "AWS_ENDPOINT_URL_SECRETS_MANAGER": dynamodb_url,
-        "CURSOR_SECRET_ARN": create_cursor_secret(dynamodb_url),
         "PAYLOAD_BUCKET": bucket,
         "POWERTOOLS_SERVICE_NAME": "pynenc-state-api",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
+    try:
+        environment["CURSOR_SECRET_ARN"] = create_cursor_secret(dynamodb_url)
+        environment["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = dynamodb_url
+    except (BotoCoreError, ClientError):
+        # An endpoint without Secrets Manager (not the embedded one): the handler signs
+        # with a key of its own, which serves this one process, the server's whole life.
+        pass
     # Powertools reads the secret through boto3's default chain: local values unless set.
     if not os.environ.get("AWS_ACCESS_KEY_ID"):
         environment["AWS_ACCESS_KEY_ID"], environment["AWS_SECRET_ACCESS_KEY"] = LOCAL_CREDENTIALS

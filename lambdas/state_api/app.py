@@ -6,10 +6,10 @@ payload or imports user code. The routes are :data:`pynenc_dynamodb.routes.ROUTE
 table the client builds its paths from; each names its handler in :data:`HANDLERS`. A path
 not spelled the one way that table spells it is a 400, so IAM policies naming paths hold.
 Listings are paged behind HMAC-signed, expiring cursors bound to the path they were issued
-for (:mod:`cursors`), and every answer stays within what Lambda can return; request parsing
-and limits live in :mod:`request_parsing`. Both are siblings of this module: Lambda puts
-the function's code root on ``sys.path``, and the local server and the tests put this
-folder there.
+for (:mod:`cursors`), and every answer stays within what Lambda can return (:mod:`answers`);
+request parsing and limits live in :mod:`request_parsing`. All are siblings of this module:
+Lambda puts the function's code root on ``sys.path``, and the local server and the tests
+put this folder there.
 
 Environment: ``STATE_TABLE_NAME`` (required), ``CURSOR_SECRET_ARN`` (the Secrets Manager
 secret holding the cursors' HMAC key, read once per execution environment; without it a
@@ -29,6 +29,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from answers import MAX_ANSWER_BYTES, error_response, ok, readable, single
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -59,10 +60,6 @@ PAYLOAD_BUCKET = os.environ.get("PAYLOAD_BUCKET", "")
 # answers it with a bare error), so we refuse it here with a 413 that names this limit.
 # Bodies beyond an item's 400 KB go to PAYLOAD_BUCKET (without it, a precise 413).
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(5 * 1024 * 1024)))
-# Lambda returns at most 6 MB of response: the answer as a JSON string inside the runtime's
-# JSON, with its status and headers. Answers keep 64 KiB below that; a listing page ends
-# early with a cursor, and a body that could never be read back is refused when written.
-MAX_ANSWER_BYTES = 6 * 1024 * 1024 - 64 * 1024
 # Purge deletes this many items (or one page of payload objects) per request, and starts
 # no request past this many seconds: far inside API Gateway's 30 s.
 PURGE_STEP_ITEMS = int(os.environ.get("PURGE_STEP_ITEMS", "2000"))
@@ -96,16 +93,6 @@ CURSORS = CursorSigner(cursor_secret())
 app = APIGatewayHttpResolver()
 
 
-def error_response(status: int, code: str, message: str, **extra: Any) -> Response[str]:
-    body = {"error": {"code": code, "message": message, **extra}}
-    return Response(status, "application/json", json.dumps(body, ensure_ascii=False))
-
-
-def ok(payload: dict[str, Any], status: int = 200) -> Response[str]:
-    # No ASCII escaping: a non-ASCII character costs its UTF-8 bytes, not six.
-    return Response(status, "application/json", json.dumps(payload, ensure_ascii=False))
-
-
 # -- request parsing (the current event's, with this function's limits) -----------------
 
 
@@ -115,21 +102,8 @@ def json_body(**fields: Any) -> dict[str, Any]:
 
 
 def readable_body(**fields: Any) -> str:
-    """The request's ``body`` field, refused with a 413 naming the limit unless one answer
-    can return it (:data:`MAX_ANSWER_BYTES`): nothing is written."""
-    body = str(json_body(body=str, **fields)["body"])
-    size = pages.answer_bytes(body) + len('{"body": }')
-    if size > MAX_ANSWER_BYTES:
-        raise ApiError(
-            413,
-            "BodyTooLarge",
-            f"The body would be {size} bytes in the answer that reads it back; answers "
-            f"hold at most {MAX_ANSWER_BYTES} bytes (Lambda's 6 MB response limit). "
-            "Nothing was written.",
-            size=size,
-            limit=MAX_ANSWER_BYTES,
-        )
-    return body
+    """The request's ``body`` field; 413 naming the limit unless one answer can return it."""
+    return readable(str(json_body(body=str, **fields)["body"]))
 
 
 def limit() -> int:
@@ -165,16 +139,6 @@ def store(app_id: str) -> DynamoDBStateStore:
         ttl_seconds=TTL_SECONDS,
         codec=PayloadCodec(app_id, PayloadPolicy(), BLOBS, bucket_setting="PAYLOAD_BUCKET"),
     )
-
-
-def single(body: str | None) -> Response[str]:
-    if body is None:
-        return error_response(404, "NotFound", "No such item.")
-    # Written past this API (the direct backend stores up to any size): refused, not cut.
-    size = pages.answer_bytes(body)
-    if size > MAX_ANSWER_BYTES:
-        raise pages.AnswerTooLargeError("item", size, MAX_ANSWER_BYTES)
-    return ok({"body": body})
 
 
 # -- the operations, by route name (pynenc_dynamodb.routes) --------------------------------
