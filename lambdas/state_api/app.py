@@ -101,9 +101,9 @@ def json_body(**fields: Any) -> dict[str, Any]:
     return parse_json_body(app.current_event, MAX_BODY_BYTES, **fields)
 
 
-def readable_body(**fields: Any) -> str:
-    """The request's ``body`` field; 413 naming the limit unless one answer can return it."""
-    return readable(str(json_body(body=str, **fields)["body"]))
+def readable_body() -> str:
+    """The request's ``body``; 413 naming the limit unless one answer can return it."""
+    return readable(str(json_body(body=str)["body"]))
 
 
 def limit() -> int:
@@ -157,8 +157,7 @@ def get_invocation(app_id: str, invocation_id: str) -> Response[str]:
 def add_history(app_id: str, invocation_id: str) -> Response[str]:
     data = json_body(body=str, timestamp=str, record_id=str | None)
     when = timestamp(data["timestamp"])
-    body = readable_body(timestamp=str, record_id=str | None)
-    store(app_id).add_history(invocation_id, when, body, data["record_id"])
+    store(app_id).add_history(invocation_id, when, readable(data["body"]), data["record_id"])
     return ok({}, 201)
 
 
@@ -215,9 +214,8 @@ def sub_invocations(app_id: str, workflow_id: str) -> Response[str]:
 
 
 def put_workflow_run(app_id: str) -> Response[str]:
-    fields: dict[str, Any] = {"workflow_task_id": str, "workflow_id": str, "timestamp": str | None}
-    data = json_body(body=str, **fields)
-    body = readable_body(**fields)
+    data = json_body(body=str, workflow_task_id=str, workflow_id=str, timestamp=str | None)
+    body = readable(data["body"])
     when = timestamp(data["timestamp"]) if data["timestamp"] is not None else None
     store(app_id).put_workflow_run(data["workflow_task_id"], data["workflow_id"], body, when)
     return ok({}, 201)
