@@ -100,3 +100,17 @@ def listing(api: ModuleType, path: str, limit: int) -> tuple[list[str], int]:
 def raw_segment(value: str) -> str:
     """Percent-encoded bytes of ``value``, lone surrogates included (invalid UTF-8)."""
     return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+
+def purge(api: ModuleType, base: str) -> int:
+    """Purge the app at ``base``, one bounded DELETE after another until it is done."""
+    deleted = 0
+    query: dict[str, str] = {}
+    for _ in range(10_000):
+        status, answer = call(api, "DELETE", base, query=query)
+        assert status == 200, answer
+        deleted += answer["deleted"]
+        if answer["done"]:
+            return deleted
+        query = {"cursor": answer["next_cursor"]}
+    raise AssertionError("the purge never finished")

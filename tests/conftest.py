@@ -13,7 +13,7 @@ from pynenc import Pynenc
 
 import pynenc_dynamodb  # noqa: F401 - registers the backend classes
 from pynenc_dynamodb.local import DEFAULT_BUCKET, LocalEndpointProcess
-from tests.api_events import HANDLER, call, seg
+from tests.api_events import HANDLER, purge, seg
 
 TABLE = "pynenc-tests"
 
@@ -85,11 +85,18 @@ def api_config(state_api: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def api(endpoint: LocalEndpointProcess) -> Iterator[ModuleType]:
     """The handler module, imported with the function's environment as Lambda would."""
+    from pynenc_dynamodb.api_server import create_cursor_secret
+
     environment = {
         "STATE_TABLE_NAME": TABLE,
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint.url,
         "PAYLOAD_BUCKET": DEFAULT_BUCKET,
-        "CURSOR_SECRET": "test-secret",
+        # The cursor key, read from Secrets Manager (the embedded endpoint's) at import.
+        "CURSOR_SECRET_ARN": create_cursor_secret(endpoint.url),
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint.url,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "pynenc-local",
+        "AWS_SECRET_ACCESS_KEY": "pynenc-local",
         "POWERTOOLS_SERVICE_NAME": "pynenc-state-api",
         "POWERTOOLS_METRICS_NAMESPACE": "PynencStateApiTests",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -113,4 +120,4 @@ def base(api: ModuleType) -> Iterator[str]:
     """The path prefix of a fresh app (with delimiter and unicode), purged afterwards."""
     app_id = f"app#{uuid.uuid4().hex[:8]}/ü"
     yield f"/apps/{seg(app_id)}"
-    call(api, "DELETE", f"/apps/{seg(app_id)}")
+    purge(api, f"/apps/{seg(app_id)}")

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from infra.lambda_artifact import BuildError, build, tree_bytes
 
-from pynenc_dynamodb.api_server import build_event
+from pynenc_dynamodb.api_server import build_event, create_cursor_secret
 from pynenc_dynamodb.local import DEFAULT_BUCKET, LocalEndpointProcess
 from tests.conftest import TABLE, unique_app_id
 
@@ -117,6 +117,7 @@ def test_built_artifact_serves_requests(
     artifact: dict[str, Path], endpoint: LocalEndpointProcess
 ) -> None:
     base = f"/apps/{unique_app_id('artifact')}/invocations/inv-1/result"
+    history = base.replace("/result", "/history")
     large = os.urandom(512 * 1024).hex()  # beyond an item even compressed: the bucket's
     events = [
         api_event("PUT", base, {"body": "result!"}),
@@ -124,8 +125,14 @@ def test_built_artifact_serves_requests(
         api_event("PUT", base, {"body": large}),
         api_event("GET", base),
         api_event("GET", base.replace("inv-1", "missing")),
+        api_event("POST", history, {"body": "h1", "timestamp": "2024-01-01T00:00:01"}),
+        api_event("POST", history, {"body": "h2", "timestamp": "2024-01-01T00:00:02"}),
+        api_event("GET", history + "?limit=1"),
     ]
     environment = {
+        # The cursor key, read at cold start from Secrets Manager (the embedded endpoint's).
+        "CURSOR_SECRET_ARN": create_cursor_secret(endpoint.url),
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": endpoint.url,
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "STATE_TABLE_NAME": TABLE,
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint.url,
@@ -152,9 +159,11 @@ def test_built_artifact_serves_requests(
     output = json.loads(result.stdout.strip().splitlines()[-1])
     statuses = [r["statusCode"] for r in output["responses"]]
     bodies = [json.loads(r["body"] or "{}") for r in output["responses"]]
-    assert statuses == [200, 200, 200, 200, 404], bodies
+    assert statuses == [200, 200, 200, 200, 404, 201, 201, 200], bodies
     assert bodies[1] == {"body": "result!"}
     assert bodies[3] == {"body": large}
+    # A page and its cursor, signed with the key the function read from its secret.
+    assert bodies[7]["items"] == ["h1"] and bodies[7]["next_cursor"]
     # Everything came from the artifact: nothing from this environment's site-packages.
     modules = output["modules"]
     assert modules["app"].startswith(str(artifact["function"]))

@@ -62,7 +62,7 @@ def test_every_single_item_operation_is_one_request(
         sb.add_history(inv, InvocationStatus.REGISTERED)
         sb.wait_for_invocation_async_operations(inv.invocation_id)
 
-    operations: dict[str, tuple[Callable[[], object], str]] = {
+    operations: dict[str, tuple[Callable[[], object], str | Counter[str]]] = {
         "upsert_invocation": (lambda: sb.upsert_invocation(inv), "PutItem"),
         "get_invocation": (lambda: sb.get_invocation(inv.invocation_id), "GetItem"),
         "add_history": (add_history, "PutItem"),
@@ -82,7 +82,9 @@ def test_every_single_item_operation_is_one_request(
             lambda: sb.get_workflow_deterministic_value(wf, "r"),
             "GetItem",
         ),
-        "store_workflow_run": (lambda: sb.store_workflow_run(wf), "BatchWriteItem"),
+        # Two items, the run and its type's registry entry: the run's put returns the run
+        # it replaced, so a workflow moved to another type leaves no empty type behind.
+        "store_workflow_run": (lambda: sb.store_workflow_run(wf), Counter({"PutItem": 2})),
         "store_workflow_sub_invocation": (
             lambda: sb.store_workflow_sub_invocation("wf-economy", "s"),
             "PutItem",
@@ -95,7 +97,10 @@ def test_every_single_item_operation_is_one_request(
         "get_app_info": (sb.get_app_info, "GetItem"),
     }
     served = {name: _served(endpoint, operation) for name, (operation, _) in operations.items()}
-    assert served == {name: Counter({request: 1}) for name, (_, request) in operations.items()}
+    assert served == {
+        name: request if isinstance(request, Counter) else Counter({request: 1})
+        for name, (_, request) in operations.items()
+    }
 
 
 def _fill_one_partition(endpoint: LocalEndpointProcess, app_id: str, count: int) -> None:

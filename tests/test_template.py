@@ -92,6 +92,7 @@ TABLE_ACTIONS = {
     "dynamodb:PutItem",
     "dynamodb:Query",
     "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
     "dynamodb:DescribeTable",
 }
 OBJECT_ACTIONS = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
@@ -110,13 +111,19 @@ def test_function_policy_is_scoped_to_the_table_and_bucket(transformed: dict[str
         if actions <= TABLE_ACTIONS:
             assert "*" not in str(resource)
             assert "StateTable" in str(resource)
+        elif actions == {"secretsmanager:GetSecretValue"}:
+            # The cursor key's secret, and no other.
+            assert resource == {"Ref": "CursorSecret"}
         elif actions <= OBJECT_ACTIONS:
             # The bucket's objects, and nothing beyond this bucket.
             assert resource == {"Fn::Sub": "${PayloadBucket.Arn}/*"}
         else:
             assert actions == {"s3:ListBucket"}
             assert resource == {"Fn::GetAtt": ["PayloadBucket", "Arn"]}
-    assert granted == TABLE_ACTIONS | OBJECT_ACTIONS | {"s3:ListBucket"}
+    assert granted == TABLE_ACTIONS | OBJECT_ACTIONS | {
+        "s3:ListBucket",
+        "secretsmanager:GetSecretValue",
+    }
 
 
 def test_function_environment_names_bucket_and_retention(template: dict[str, Any]) -> None:
@@ -207,3 +214,19 @@ def test_function_runtime_code_and_logs(template: dict[str, Any]) -> None:
         "InvokePolicyArn",
         "PayloadBucketName",
     }
+
+
+def test_cursor_key_is_read_from_its_secret_not_the_environment(template: dict[str, Any]) -> None:
+    function = template["Resources"]["StateApiFunction"]["Properties"]
+    variables = function["Environment"]["Variables"]
+    # The ARN travels in the environment; the key itself never does.
+    assert variables["CURSOR_SECRET_ARN"] == {"Ref": "CursorSecret"}
+    assert not any("resolve:secretsmanager" in str(value) for value in variables.values())
+    assert template["Resources"]["CursorSecret"]["Type"] == "AWS::SecretsManager::Secret"
+
+
+def test_function_concurrency_is_reserved_by_a_parameter(template: dict[str, Any]) -> None:
+    function = template["Resources"]["StateApiFunction"]["Properties"]
+    assert function["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+    parameter = template["Parameters"]["ReservedConcurrency"]
+    assert parameter["Type"] == "Number" and parameter["MinValue"] >= 1

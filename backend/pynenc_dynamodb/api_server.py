@@ -11,6 +11,7 @@ import base64
 import importlib.util
 import os
 import re
+import secrets
 import sys
 import threading
 import time
@@ -22,12 +23,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+from pynenc_dynamodb.aws import LOCAL_CREDENTIALS, LOCAL_REGION, resolve_session
 from pynenc_dynamodb.local import DEFAULT_BUCKET, CliProcess, LoopbackServer
 
 HEALTH_PATH = "/_pynenc_dynamodb/health"
 DEFAULT_API_PORT = 8766
 HANDLER_ENV = "PYNENC_DYNAMODB_STATE_API_HANDLER"
 LOCAL_ACCOUNT = "000000000000"
+CURSOR_SECRET_NAME = "pynenc-state-api-cursor-key"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 _REASONS = {
     200: "OK",
@@ -196,13 +199,28 @@ class ApiServerApp:
         return [data]
 
 
+def create_cursor_secret(endpoint_url: str, name: str = CURSOR_SECRET_NAME) -> str:
+    """Create (once) the cursors' HMAC key as a secret at a local endpoint, as the stack's
+    ``CursorSecret``; return its ARN."""
+    session, region = resolve_session(endpoint_url, "", "Secrets Manager", "AWS_REGION")
+    client = session.client("secretsmanager", region_name=region, endpoint_url=endpoint_url)
+    try:
+        return str(client.describe_secret(SecretId=name)["ARN"])
+    except client.exceptions.ResourceNotFoundException:
+        created = client.create_secret(Name=name, SecretString=secrets.token_urlsafe(48))
+        return str(created["ARN"])
+
+
 def handler_environment(
     dynamodb_url: str, table_name: str, bucket: str = DEFAULT_BUCKET
 ) -> dict[str, str]:
-    """The function's environment, as template.yaml sets it, for a local endpoint.
+    """The function's environment, as template.yaml sets it, for a local endpoint: its
+    cursor key is a secret that this creates at that endpoint (moto serves Secrets Manager).
 
     :param bucket: the payload bucket; the embedded endpoint serves it (``create_table``)
     """
+    from botocore.exceptions import BotoCoreError, ClientError
+
     environment = {
         "STATE_TABLE_NAME": table_name,
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_url,
@@ -210,6 +228,18 @@ def handler_environment(
         "POWERTOOLS_SERVICE_NAME": "pynenc-state-api",
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
+    try:
+        environment["CURSOR_SECRET_ARN"] = create_cursor_secret(dynamodb_url)
+        environment["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = dynamodb_url
+    except (BotoCoreError, ClientError):
+        # An endpoint without Secrets Manager (not the embedded one): the handler signs
+        # with a key of its own, which serves this one process, the server's whole life.
+        pass
+    # Powertools reads the secret through boto3's default chain: local values unless set.
+    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+        environment["AWS_ACCESS_KEY_ID"], environment["AWS_SECRET_ACCESS_KEY"] = LOCAL_CREDENTIALS
+    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        environment["AWS_DEFAULT_REGION"] = LOCAL_REGION
     # Quiet unless asked: one JSON line and one metrics blob per request drown the output.
     for name, value in {
         "POWERTOOLS_LOG_LEVEL": "WARNING",

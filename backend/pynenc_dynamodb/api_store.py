@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import urllib3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
+from pynenc_dynamodb import routes
 from pynenc_dynamodb.aws import is_loopback, resolve_session
 from pynenc_dynamodb.errors import (
     ConfigurationError,
@@ -132,11 +133,6 @@ def _is_transient(exc: Exception) -> bool:
     )
 
 
-def seg(value: str) -> str:
-    """One path segment: every reserved character (``/``, ``#``, ``%``...) percent-encoded."""
-    return quote(value, safe="")
-
-
 class ApiStateStore:
     """:class:`~pynenc_dynamodb.adapter.StateStore` over the state API, for one app.
 
@@ -154,7 +150,6 @@ class ApiStateStore:
         self.app_id = app_id
         self.base = settings.url.rstrip("/")
         self.local = is_loopback(self.base)
-        self._prefix = f"/apps/{seg(app_id)}"
         self._pool: PerProcess[urllib3.PoolManager] = PerProcess(self._new_pool)
         self._signer: tuple[Any, str] | None = None
         self.policy = RetryPolicy(attempts=settings.max_attempts, base_delay=0.1)
@@ -278,19 +273,20 @@ class ApiStateStore:
             if not cursor:
                 return
 
-    def _invocation(self, invocation_id: str, suffix: str = "") -> str:
-        return f"{self._prefix}/invocations/{seg(invocation_id)}{suffix}"
-
-    def _workflow(self, workflow_id: str, suffix: str) -> str:
-        return f"{self._prefix}/workflows/{seg(workflow_id)}{suffix}"
+    def _path(self, name: str, **parameters: str) -> str:
+        """The path of operation ``name`` of this app, from the API's route table."""
+        return routes.path(name, app_id=self.app_id, **parameters)
 
     # -- the StateStore operations ------------------------------------------------------
 
+    def _put(self, name: str, body: str, **parameters: str) -> None:
+        self.request(routes.BY_NAME[name].method, self._path(name, **parameters), {"body": body})
+
     def put_invocation(self, invocation_id: str, body: str) -> None:
-        self.request("PUT", self._invocation(invocation_id), {"body": body})
+        self._put("put_invocation", body, invocation_id=invocation_id)
 
     def get_invocation(self, invocation_id: str) -> str | None:
-        return self._get_body(self._invocation(invocation_id))
+        return self._get_body(self._path("get_invocation", invocation_id=invocation_id))
 
     def add_history(
         self, invocation_id: str, timestamp: datetime, body: str, record_id: str | None = None
@@ -301,51 +297,52 @@ class ApiStateStore:
             "timestamp": timestamp.isoformat(),
             "record_id": record_id or uuid.uuid4().hex,
         }
-        self.request("POST", self._invocation(invocation_id, "/history"), payload)
+        self.request("POST", self._path("add_history", invocation_id=invocation_id), payload)
 
     def get_history(self, invocation_id: str) -> Iterator[str]:
-        return self._list(self._invocation(invocation_id, "/history"))
+        return self._list(self._path("get_history", invocation_id=invocation_id))
 
     def put_result(self, invocation_id: str, body: str) -> None:
-        self.request("PUT", self._invocation(invocation_id, "/result"), {"body": body})
+        self._put("put_result", body, invocation_id=invocation_id)
 
     def get_result(self, invocation_id: str) -> str | None:
-        return self._get_body(self._invocation(invocation_id, "/result"))
+        return self._get_body(self._path("get_result", invocation_id=invocation_id))
 
     def put_exception(self, invocation_id: str, body: str) -> None:
-        self.request("PUT", self._invocation(invocation_id, "/exception"), {"body": body})
+        self._put("put_exception", body, invocation_id=invocation_id)
 
     def get_exception(self, invocation_id: str) -> str | None:
-        return self._get_body(self._invocation(invocation_id, "/exception"))
+        return self._get_body(self._path("get_exception", invocation_id=invocation_id))
 
     def put_workflow_data(self, workflow_id: str, key: str, body: str) -> None:
-        self.request("PUT", self._workflow(workflow_id, f"/data/{seg(key)}"), {"body": body})
+        self._put("put_workflow_data", body, workflow_id=workflow_id, key=key)
 
     def get_workflow_data(self, workflow_id: str, key: str) -> str | None:
-        return self._get_body(self._workflow(workflow_id, f"/data/{seg(key)}"))
+        return self._get_body(self._path("get_workflow_data", workflow_id=workflow_id, key=key))
 
     def put_deterministic_value(self, workflow_id: str, key: str, body: str) -> None:
-        path = self._workflow(workflow_id, f"/deterministic/{seg(key)}")
-        self.request("PUT", path, {"body": body})
+        self._put("put_deterministic_value", body, workflow_id=workflow_id, key=key)
 
     def get_deterministic_value(self, workflow_id: str, key: str) -> str | None:
-        return self._get_body(self._workflow(workflow_id, f"/deterministic/{seg(key)}"))
+        path = self._path("get_deterministic_value", workflow_id=workflow_id, key=key)
+        return self._get_body(path)
 
     def put_app_info(self, app_id: str, body: str) -> None:
-        self.request("PUT", f"/apps/{seg(app_id)}/info", {"body": body})
+        path = routes.path("put_app_info", app_id=app_id)
+        self.request("PUT", path, {"body": body})
 
     def get_app_info(self, app_id: str) -> str | None:
-        return self._get_body(f"/apps/{seg(app_id)}/info")
+        return self._get_body(routes.path("get_app_info", app_id=app_id))
 
     def all_app_infos(self) -> Iterator[str]:
-        return self._list("/app-infos")
+        return self._list(routes.path("all_app_infos"))
 
     def put_sub_invocation(self, workflow_id: str, sub_invocation_id: str) -> None:
-        path = self._workflow(workflow_id, "/sub-invocations")
+        path = self._path("put_sub_invocation", workflow_id=workflow_id)
         self.request("POST", path, {"sub_invocation_id": sub_invocation_id})
 
     def sub_invocations(self, workflow_id: str) -> Iterator[str]:
-        return self._list(self._workflow(workflow_id, "/sub-invocations"))
+        return self._list(self._path("sub_invocations", workflow_id=workflow_id))
 
     def put_workflow_run(
         self,
@@ -360,17 +357,28 @@ class ApiStateStore:
             "body": body,
             "timestamp": (timestamp or datetime.now(UTC)).isoformat(),
         }
-        self.request("POST", f"{self._prefix}/workflow-runs", payload)
+        self.request("POST", self._path("put_workflow_run"), payload)
 
     def workflow_types(self) -> Iterator[str]:
-        return self._list(f"{self._prefix}/workflow-types")
+        return self._list(self._path("workflow_types"))
 
     def workflow_runs(self, workflow_task_id: str) -> Iterator[str]:
-        return self._list(f"{self._prefix}/workflow-types/{seg(workflow_task_id)}/runs")
+        return self._list(self._path("workflow_runs", task_id=workflow_task_id))
 
     def all_workflow_runs(self) -> Iterator[str]:
-        return self._list(f"{self._prefix}/workflow-runs")
+        return self._list(self._path("all_workflow_runs"))
 
     def purge(self) -> int:
-        _, answer = self.request("DELETE", self._prefix)
-        return int(answer.get("deleted", 0))
+        """Delete the app's items and payload objects, one bounded request at a time.
+
+        :return: how many items and objects were deleted
+        """
+        deleted = 0
+        path = self._path("purge")
+        cursor = ""
+        while True:
+            _, answer = self.request("DELETE", path, query={"cursor": cursor} if cursor else None)
+            deleted += int(answer.get("deleted", 0))
+            cursor = answer.get("next_cursor") or ""
+            if answer.get("done", True) or not cursor:
+                return deleted

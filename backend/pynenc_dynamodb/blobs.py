@@ -93,6 +93,26 @@ class S3BlobStore:
         data: bytes = body.read()
         return data
 
+    def delete_page(self, prefix: str) -> int:
+        """Delete the first page (up to 1,000) of objects under ``prefix``; return how many."""
+        page = self._call("list_objects_v2", Prefix=prefix, MaxKeys=DELETE_OBJECTS_LIMIT)
+        keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
+        if keys:
+            self._delete(keys)
+        return len(keys)
+
+    def _delete(self, keys: list[dict[str, str]]) -> None:
+        answer = self._call("delete_objects", Delete={"Objects": keys, "Quiet": True})
+        # S3 answers 200 even when some keys failed: they are listed in Errors.
+        if failed := answer.get("Errors"):
+            first = failed[0]
+            raise DynamoDBRequestError(
+                "S3 DeleteObjects",
+                str(first.get("Code", "PartialFailure")),
+                f"{len(failed)} of {len(keys)} objects not deleted, "
+                f"e.g. {first.get('Key')}: {first.get('Message')}",
+            )
+
     def delete_prefix(self, prefix: str) -> int:
         """Delete every object under ``prefix``, 1000 per request; return how many."""
         deleted = 0
@@ -106,16 +126,7 @@ class S3BlobStore:
             keys = [{"Key": obj["Key"]} for obj in page.get("Contents", [])]
             for start in range(0, len(keys), DELETE_OBJECTS_LIMIT):
                 chunk = keys[start : start + DELETE_OBJECTS_LIMIT]
-                answer = self._call("delete_objects", Delete={"Objects": chunk, "Quiet": True})
-                # S3 answers 200 even when some keys failed: they are listed in Errors.
-                if failed := answer.get("Errors"):
-                    first = failed[0]
-                    raise DynamoDBRequestError(
-                        "S3 DeleteObjects",
-                        str(first.get("Code", "PartialFailure")),
-                        f"{len(failed)} of {len(chunk)} objects not deleted, "
-                        f"e.g. {first.get('Key')}: {first.get('Message')}",
-                    )
+                self._delete(chunk)
                 deleted += len(chunk)
             token = page.get("NextContinuationToken")
             if not token:

@@ -73,6 +73,15 @@ def put_item(table: str, item: Item) -> Request:
     return {"TableName": table, "Item": item}
 
 
+def put_item_returning_old(table: str, item: Item) -> Request:
+    """A PutItem that answers with the item it replaced, if any."""
+    return {"TableName": table, "Item": item, "ReturnValues": "ALL_OLD"}
+
+
+def delete_item(table: str, key: schema.Key) -> Request:
+    return {"TableName": table, "Key": key}
+
+
 def get_item(table: str, key: schema.Key) -> Request:
     # Strongly consistent: a worker reads what another worker has just written.
     return {"TableName": table, "Key": key, "ConsistentRead": True}
@@ -148,3 +157,13 @@ def body_of(item: Item) -> str:
 
 def key_of(item: Item) -> schema.Key:
     return {schema.PK: item[schema.PK], schema.SK: item[schema.SK]}
+
+
+def resume_key(request: Request, item: Item) -> Item:
+    """The ``ExclusiveStartKey`` that resumes ``request`` just after ``item``: the table's
+    key, plus the index's key for a Query on an index."""
+    key: Item = dict(key_of(item))
+    if request.get("IndexName") == schema.GSI1:
+        key[schema.GSI1_PK] = item[schema.GSI1_PK]
+        key[schema.GSI1_SK] = item[schema.GSI1_SK]
+    return key

@@ -106,6 +106,12 @@ class PayloadCodec:
                 "this item's payload is in S3 but no dynamodb_s3_bucket is configured"
             )
         key = str(item[schema.OBJECT_KEY]["S"])
+        # The pointer is data too: one naming another app's object is never followed.
+        if not key.startswith(schema.payload_object_prefix(self.app_id)):
+            raise PayloadError(
+                f"payload object {key} lies outside app {self.app_id!r}'s prefix "
+                f"{schema.payload_object_prefix(self.app_id)}; it was not read"
+            )
         data = self.blobs.get(key)
         if hashlib.sha256(data).hexdigest() != item[schema.DIGEST]["S"]:
             raise PayloadError(f"payload object {key} does not match its digest")
@@ -118,3 +124,9 @@ class PayloadCodec:
         if self.blobs is None:
             return 0
         return self.blobs.delete_prefix(schema.payload_object_prefix(self.app_id))
+
+    def purge_page(self) -> int:
+        """Delete one page (up to 1,000) of the app's payload objects; 0 when none is left."""
+        if self.blobs is None:
+            return 0
+        return self.blobs.delete_page(schema.payload_object_prefix(self.app_id))

@@ -206,6 +206,19 @@ def workflow_type_key(app_id: str, workflow_task_id: str) -> Key:
     return _key(workflow_types_partition(app_id), task)
 
 
+def workflow_type_key_of_runs_partition(app_id: str, runs_partition: str) -> Key | None:
+    """The registry key of the type whose runs live in GSI partition ``runs_partition``."""
+    prefix = f"A#{_app(app_id)}#WT#"
+    if not runs_partition.startswith(prefix):
+        return None
+    return _key(workflow_types_partition(app_id), runs_partition[len(prefix) :])
+
+
+def run_index_workflow(index_sort_key: str) -> str:
+    """The escaped workflow id of a run's GSI sort key (``{ts}#{wf}``)."""
+    return index_sort_key.partition(DELIMITER)[2]
+
+
 def workflow_types_partition(app_id: str) -> str:
     return f"A#{_app(app_id)}#T"
 

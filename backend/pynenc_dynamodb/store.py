@@ -2,10 +2,10 @@
 Lambda handlers share. Nothing here deserializes a payload or imports user code."""
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 from pynenc_dynamodb import builders, schema
 from pynenc_dynamodb.builders import Item
@@ -199,10 +199,11 @@ class DynamoDBStateStore:
         body: str,
         timestamp: datetime | None = None,
     ) -> None:
-        """The run and its type's registry entry, in one BatchWriteItem request.
+        """The type's registry entry, then the run; a workflow id stored again under
+        another type takes that type's entry away once it has no other run.
 
-        A batch rather than a transaction: both writes are idempotent puts, and a batch
-        costs half the write units of a transaction.
+        Two PutItems, the same write units as one batch of both; the run's answers with the
+        run it replaced, which is how a type change is seen without a read.
         """
         timestamp = timestamp or datetime.now(UTC)
         expires_at = builders.expiry(self.ttl_seconds)
@@ -222,8 +223,26 @@ class DynamoDBStateStore:
         )
         builders.check_size(run, "workflow run")
         self.ensure_table()
-        for request in builders.batch_writes(self.table, puts=[run, registry]):
-            self.client.batch_write(request)
+        # The entry first: a listed type may briefly have no run, a run never lacks its type.
+        self.client.put(builders.put_item(self.table, registry))
+        answer = self.client.call("PutItem", builders.put_item_returning_old(self.table, run))
+        old_runs = (answer.get("Attributes") or {}).get(schema.GSI1_PK, {}).get("S")
+        if old_runs and old_runs != index_keys[schema.GSI1_PK]["S"]:
+            self._drop_type_if_empty(old_runs, run[schema.GSI1_SK]["S"])
+
+    def _drop_type_if_empty(self, runs_partition: str, moved_sort_key: str) -> None:
+        """Delete the registry entry of the type whose runs are ``runs_partition`` when the
+        index holds no run of it but the one that moved away (still listed while the index
+        catches up). A first run of that type stored in the same instant by another
+        worker may not be in the index yet: its next run lists the type again.
+        """
+        moved = schema.run_index_workflow(moved_sort_key)
+        request = builders.query_index_newest_first(self.table, runs_partition, 2)
+        items, _ = query_page(self.client, request)
+        others = [i for i in items if schema.run_index_workflow(i[schema.GSI1_SK]["S"]) != moved]
+        key = schema.workflow_type_key_of_runs_partition(self.app_id, runs_partition)
+        if not others and key is not None:
+            self.client.call("DeleteItem", builders.delete_item(self.table, key))
 
     def workflow_types(self) -> Iterator[str]:
         return self._bodies(self.workflow_types_request())
@@ -260,6 +279,39 @@ class DynamoDBStateStore:
         # Objects go after the items that point at them: no reader follows a dead pointer.
         return deleted + self.codec.purge()
 
+    def purge_step(
+        self, max_items: int, max_seconds: float, start: int = 0
+    ) -> tuple[int, int | None]:
+        """One bounded piece of a purge: delete at most ``max_items`` items, from partition
+        ``start`` of :func:`~pynenc_dynamodb.schema.app_partitions` on, starting no Query
+        after ``max_seconds`` (the first always runs); once no partition holds an item,
+        delete one page (up to 1,000) of the app's payload objects instead.
+
+        :param start: where the previous step stopped; 0 starts over
+        :return: how many items or objects were deleted, and where to resume (``None``
+            once the app has neither items nor objects left)
+        """
+        deadline = time.monotonic() + max_seconds
+        partitions = schema.app_partitions(self.app_id)
+        position, deleted, queries = start, 0, 0
+        while position < len(partitions):
+            if deleted >= max_items or (queries and time.monotonic() >= deadline):
+                return deleted, position
+            limit = min(1000, max_items - deleted)
+            request = builders.query_partition(self.table, partitions[position], limit, True)
+            self.ensure_table()
+            items, more = query_page(self.client, request)
+            queries += 1
+            if items:
+                deleted += self._delete([builders.key_of(item) for item in items])
+            if more is None:
+                position += 1
+        if deleted:
+            return deleted, position
+        # Objects go after the items that point at them: no reader follows a dead pointer.
+        objects = self.codec.purge_page()
+        return objects, position if objects else None
+
     def _query_all(self, request: builders.Request) -> Iterator[Item]:
         # Expired items are purged too: unlike reads, deletes must not skip them.
         self.ensure_table()
@@ -269,77 +321,3 @@ class DynamoDBStateStore:
         for request in builders.batch_writes(self.table, deletes=keys):
             self.client.batch_write(request)
         return len(keys)
-
-
-# -- pages for the state API: one page and the key to resume from, behind its cursor ---
-# One page per call plus the key to resume from: the state API turns that key into a signed
-# cursor. Keys still come from schema only; a resume key is whatever DynamoDB returned.
-
-Page = tuple[list[str], Item | None]
-# Resume point of the all-runs listing: the workflow type being read and, unless that type
-# is finished, the key to resume its runs from.
-RunsResume = dict[str, Any]
-
-
-def _page(store: DynamoDBStateStore, request: builders.Request, start: Item | None) -> Page:
-    store.ensure_table()
-    items, last_key = query_page(store.client, request, start)
-    return [store.codec.decode(i) for i in items if not builders.is_expired(i)], last_key
-
-
-def history_page(
-    store: DynamoDBStateStore, invocation_id: str, start: Item | None, limit: int
-) -> Page:
-    return _page(store, store.history_request(invocation_id, limit), start)
-
-
-def sub_invocations_page(
-    store: DynamoDBStateStore, workflow_id: str, start: Item | None, limit: int
-) -> Page:
-    return _page(store, store.sub_invocations_request(workflow_id, limit), start)
-
-
-def workflow_types_page(store: DynamoDBStateStore, start: Item | None, limit: int) -> Page:
-    return _page(store, store.workflow_types_request(limit), start)
-
-
-def workflow_runs_page(
-    store: DynamoDBStateStore, workflow_task_id: str, start: Item | None, limit: int
-) -> Page:
-    return _page(store, store.workflow_runs_request(workflow_task_id, limit), start)
-
-
-def app_infos_page(store: DynamoDBStateStore, start: Item | None, limit: int) -> Page:
-    return _page(store, store.app_infos_request(limit), start)
-
-
-def all_workflow_runs_page(
-    store: DynamoDBStateStore, start: RunsResume | None, limit: int
-) -> tuple[list[str], RunsResume | None]:
-    """Up to ``limit`` runs of every type, type by type, and where to resume.
-
-    :param start: ``{"task": workflow_task_id, "key": resume key or None}`` from the
-        previous page; ``key`` ``None`` means that type was finished
-    """
-    bodies: list[str] = []
-    task: str | None = start["task"] if start else None
-    run_key: Item | None = start["key"] if start else None
-    if task is not None and run_key is not None:
-        runs, run_key = workflow_runs_page(store, task, run_key, limit)
-        bodies += runs
-        if run_key is not None or len(bodies) >= limit:
-            return bodies, {"task": task, "key": run_key}
-    type_key: Item | None = schema.workflow_type_key(store.app_id, task) if task else None
-    while True:
-        types, type_key = workflow_types_page(store, type_key, limit)
-        for task in types:
-            run_key = None
-            while True:
-                runs, run_key = workflow_runs_page(store, task, run_key, limit - len(bodies))
-                bodies += runs
-                if run_key is None or len(bodies) >= limit:
-                    break
-            if len(bodies) >= limit:
-                return bodies, {"task": task, "key": run_key}
-        if type_key is None:
-            return bodies, None

@@ -2,38 +2,46 @@
 
 API Gateway HTTP API (payload format 2.0) with AWS_IAM authorization calls :func:`handler`.
 Bodies carry the serialized strings pynenc already produces; nothing here deserializes a
-payload or imports user code. Listings are paged behind HMAC-signed cursors bound to the
-path they were issued for (:mod:`cursors`); request parsing and limits live in
-:mod:`request_parsing`. Both are siblings of this module: Lambda puts the function's code
-root on ``sys.path``, and the local server and the tests put this folder there.
+payload or imports user code. The routes are :data:`pynenc_dynamodb.routes.ROUTES`, the
+table the client builds its paths from; each names its handler in :data:`HANDLERS`. A path
+not spelled the one way that table spells it is a 400, so IAM policies naming paths hold.
+Listings are paged behind HMAC-signed, expiring cursors bound to the path they were issued
+for (:mod:`cursors`), and every answer stays within what Lambda can return (:mod:`answers`);
+request parsing and limits live in :mod:`request_parsing`. All are siblings of this module:
+Lambda puts the function's code root on ``sys.path``, and the local server and the tests
+put this folder there.
 
-Environment: ``STATE_TABLE_NAME`` (required), ``CURSOR_SECRET`` (HMAC key of the cursors;
-without it a random per-process key is used and cursors only work within one process),
+Environment: ``STATE_TABLE_NAME`` (required), ``CURSOR_SECRET_ARN`` (the Secrets Manager
+secret holding the cursors' HMAC key, read once per execution environment; without it a
+random per-process key is used and cursors only work within one process),
 ``PAYLOAD_BUCKET`` (S3 bucket for bodies too large for an item; without it such bodies are
 a 413), ``STATE_TTL_SECONDS`` (0), ``STATE_PAGE_SIZE`` (100), ``MAX_BODY_BYTES`` (5 MiB),
-``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL_S3`` (local endpoints) and the
+``PURGE_STEP_ITEMS`` (2000), ``PURGE_STEP_SECONDS`` (10), ``AWS_ENDPOINT_URL_DYNAMODB`` /
+``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` (local endpoints) and the
 ``POWERTOOLS_*`` variables.
 """
 
 import json
 import os
-import re
 import secrets
 import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from answers import MAX_ANSWER_BYTES, error_response, ok, readable, single
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from cursors import CursorSigner
+from cursors import CursorSigner, is_key
 from request_parsing import ApiError, ident, page_limit, timestamp
 from request_parsing import json_body as parse_json_body
 
-from pynenc_dynamodb import store as paging
+from pynenc_dynamodb import api_pages as pages
+from pynenc_dynamodb import routes, schema
 from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.blobs import S3BlobStore
 from pynenc_dynamodb.client import DynamoDBClient
@@ -53,7 +61,10 @@ PAYLOAD_BUCKET = os.environ.get("PAYLOAD_BUCKET", "")
 # answers it with a bare error), so we refuse it here with a 413 that names this limit.
 # Bodies beyond an item's 400 KB go to PAYLOAD_BUCKET (without it, a precise 413).
 MAX_BODY_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(5 * 1024 * 1024)))
-CURSOR_SECRET = os.environ.get("CURSOR_SECRET", "").encode() or secrets.token_bytes(32)
+# Purge deletes this many items (or one page of payload objects) per request, and starts
+# no request past this many seconds: far inside API Gateway's 30 s.
+PURGE_STEP_ITEMS = int(os.environ.get("PURGE_STEP_ITEMS", "2000"))
+PURGE_STEP_SECONDS = float(os.environ.get("PURGE_STEP_SECONDS", "10"))
 
 logger = Logger()
 metrics = Metrics()
@@ -67,43 +78,20 @@ BLOBS = (
     if PAYLOAD_BUCKET
     else None
 )
-CURSORS = CursorSigner(CURSOR_SECRET)
+
+
+def cursor_secret() -> bytes:
+    """The cursors' HMAC key: the secret named by ``CURSOR_SECRET_ARN``, fetched (and
+    cached) by Powertools at cold start; never an environment variable's plain value."""
+    name = os.environ.get("CURSOR_SECRET_ARN", "")
+    if not name:
+        return secrets.token_bytes(32)
+    value = parameters.get_secret(name)
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+CURSORS = CursorSigner(cursor_secret())
 app = APIGatewayHttpResolver()
-
-
-def error_response(status: int, code: str, message: str, **extra: Any) -> Response[str]:
-    body = {"error": {"code": code, "message": message, **extra}}
-    return Response(status, "application/json", json.dumps(body))
-
-
-def ok(payload: dict[str, Any], status: int = 200) -> Response[str]:
-    return Response(status, "application/json", json.dumps(payload))
-
-
-# -- routes registry (for 405 answers and per-route metrics) -------------------------------
-
-ROUTES: list[tuple[str, str, re.Pattern[str]]] = []
-
-
-RouteFunction = Callable[..., Response[str]]
-
-
-def route(method: str, rule: str) -> Callable[[RouteFunction], RouteFunction]:
-    """Register ``rule`` with the resolver and in :data:`ROUTES`."""
-    pattern = re.compile("^" + re.sub(r"<\w+>", "[^/]+", rule) + "$")
-
-    def register(func: RouteFunction) -> RouteFunction:
-        ROUTES.append((method, rule, pattern))
-        return app.route(rule, method=method)(func)
-
-    return register
-
-
-def route_name(method: str, path: str) -> str:
-    for route_method, rule, pattern in ROUTES:
-        if route_method == method and pattern.match(path):
-            return f"{method} {rule}"
-    return "unmatched"
 
 
 # -- request parsing (the current event's, with this function's limits) -----------------
@@ -114,14 +102,24 @@ def json_body(**fields: Any) -> dict[str, Any]:
     return parse_json_body(app.current_event, MAX_BODY_BYTES, **fields)
 
 
+def readable_body() -> str:
+    """The request's ``body``; 413 naming the limit unless one answer can return it."""
+    return readable(str(json_body(body=str)["body"]))
+
+
 def limit() -> int:
     return page_limit(app.current_event, PAGE_SIZE, MAX_PAGE_SIZE)
 
 
-def decode_cursor() -> Any:
+def decode_cursor(shape: Callable[[Any], bool] = is_key) -> Any:
     """The position of the request's ``cursor``; 400 unless this API issued it for this path."""
     cursor = app.current_event.get_query_string_value("cursor", "") or ""
-    return CURSORS.decode(cursor, app.current_event.path)
+    return CURSORS.decode(cursor, app.current_event.path, shape)
+
+
+def budget() -> pages.Budget:
+    # Room for the answer's own keys and its cursor.
+    return pages.Budget(MAX_ANSWER_BYTES - 4096)
 
 
 def listing(page: tuple[list[str], Any]) -> Response[str]:
@@ -135,178 +133,183 @@ def store(app_id: str) -> DynamoDBStateStore:
 
     Bodies beyond an item's size go to :data:`BLOBS` when ``PAYLOAD_BUCKET`` is set.
     """
-    owner = ident(app_id)
     return DynamoDBStateStore(
         client=CLIENT,
         table_name=TABLE_NAME,
-        app_id=owner,
+        app_id=app_id,
         ttl_seconds=TTL_SECONDS,
-        codec=PayloadCodec(owner, PayloadPolicy(), BLOBS, bucket_setting="PAYLOAD_BUCKET"),
+        codec=PayloadCodec(app_id, PayloadPolicy(), BLOBS, bucket_setting="PAYLOAD_BUCKET"),
     )
 
 
-# -- invocations ---------------------------------------------------------------------------
-
-INVOCATION = "/apps/<app_id>/invocations/<invocation_id>"
-WORKFLOW = "/apps/<app_id>/workflows/<workflow_id>"
+# -- the operations, by route name (pynenc_dynamodb.routes) --------------------------------
+# Parameters arrive decoded from their one spelling; ids are validated by the store.
 
 
-def single(body: str | None) -> Response[str]:
-    if body is None:
-        return error_response(404, "NotFound", "No such item.")
-    return ok({"body": body})
-
-
-@route("PUT", INVOCATION)
 def put_invocation(app_id: str, invocation_id: str) -> Response[str]:
-    store(app_id).put_invocation(ident(invocation_id), json_body(body=str)["body"])
-    return ok({}, 200)
+    store(app_id).put_invocation(invocation_id, readable_body())
+    return ok({})
 
 
-@route("GET", INVOCATION)
 def get_invocation(app_id: str, invocation_id: str) -> Response[str]:
-    return single(store(app_id).get_invocation(ident(invocation_id)))
+    return single(store(app_id).get_invocation(invocation_id))
 
 
-@route("POST", INVOCATION + "/history")
 def add_history(app_id: str, invocation_id: str) -> Response[str]:
     data = json_body(body=str, timestamp=str, record_id=str | None)
     when = timestamp(data["timestamp"])
-    store(app_id).add_history(ident(invocation_id), when, data["body"], data["record_id"])
+    store(app_id).add_history(invocation_id, when, readable(data["body"]), data["record_id"])
     return ok({}, 201)
 
 
-@route("GET", INVOCATION + "/history")
 def get_history(app_id: str, invocation_id: str) -> Response[str]:
     s = store(app_id)
-    return listing(paging.history_page(s, ident(invocation_id), decode_cursor(), limit()))
+    return listing(pages.history_page(s, invocation_id, decode_cursor(), limit(), budget()))
 
 
-@route("PUT", INVOCATION + "/result")
 def put_result(app_id: str, invocation_id: str) -> Response[str]:
-    store(app_id).put_result(ident(invocation_id), json_body(body=str)["body"])
+    store(app_id).put_result(invocation_id, readable_body())
     return ok({})
 
 
-@route("GET", INVOCATION + "/result")
 def get_result(app_id: str, invocation_id: str) -> Response[str]:
-    return single(store(app_id).get_result(ident(invocation_id)))
+    return single(store(app_id).get_result(invocation_id))
 
 
-@route("PUT", INVOCATION + "/exception")
 def put_exception(app_id: str, invocation_id: str) -> Response[str]:
-    store(app_id).put_exception(ident(invocation_id), json_body(body=str)["body"])
+    store(app_id).put_exception(invocation_id, readable_body())
     return ok({})
 
 
-@route("GET", INVOCATION + "/exception")
 def get_exception(app_id: str, invocation_id: str) -> Response[str]:
-    return single(store(app_id).get_exception(ident(invocation_id)))
+    return single(store(app_id).get_exception(invocation_id))
 
 
-# -- workflows -----------------------------------------------------------------------------
-
-
-# An empty key has no path segment: ``.../data/`` (trailing slash) addresses it.
-@route("PUT", WORKFLOW + "/data/")
-@route("PUT", WORKFLOW + "/data/<key>")
-def put_workflow_data(app_id: str, workflow_id: str, key: str = "") -> Response[str]:
-    body = json_body(body=str)["body"]
-    store(app_id).put_workflow_data(ident(workflow_id), ident(key), body)
+def put_workflow_data(app_id: str, workflow_id: str, key: str) -> Response[str]:
+    store(app_id).put_workflow_data(workflow_id, key, readable_body())
     return ok({})
 
 
-@route("GET", WORKFLOW + "/data/")
-@route("GET", WORKFLOW + "/data/<key>")
-def get_workflow_data(app_id: str, workflow_id: str, key: str = "") -> Response[str]:
-    return single(store(app_id).get_workflow_data(ident(workflow_id), ident(key)))
+def get_workflow_data(app_id: str, workflow_id: str, key: str) -> Response[str]:
+    return single(store(app_id).get_workflow_data(workflow_id, key))
 
 
-@route("PUT", WORKFLOW + "/deterministic/")
-@route("PUT", WORKFLOW + "/deterministic/<key>")
-def put_deterministic_value(app_id: str, workflow_id: str, key: str = "") -> Response[str]:
-    body = json_body(body=str)["body"]
-    store(app_id).put_deterministic_value(ident(workflow_id), ident(key), body)
+def put_deterministic_value(app_id: str, workflow_id: str, key: str) -> Response[str]:
+    store(app_id).put_deterministic_value(workflow_id, key, readable_body())
     return ok({})
 
 
-@route("GET", WORKFLOW + "/deterministic/")
-@route("GET", WORKFLOW + "/deterministic/<key>")
-def get_deterministic_value(app_id: str, workflow_id: str, key: str = "") -> Response[str]:
-    return single(store(app_id).get_deterministic_value(ident(workflow_id), ident(key)))
+def get_deterministic_value(app_id: str, workflow_id: str, key: str) -> Response[str]:
+    return single(store(app_id).get_deterministic_value(workflow_id, key))
 
 
-@route("POST", WORKFLOW + "/sub-invocations")
 def put_sub_invocation(app_id: str, workflow_id: str) -> Response[str]:
     sub = json_body(sub_invocation_id=str)["sub_invocation_id"]
-    store(app_id).put_sub_invocation(ident(workflow_id), sub)
+    store(app_id).put_sub_invocation(workflow_id, sub)
     return ok({}, 201)
 
 
-@route("GET", WORKFLOW + "/sub-invocations")
 def sub_invocations(app_id: str, workflow_id: str) -> Response[str]:
     s = store(app_id)
-    return listing(paging.sub_invocations_page(s, ident(workflow_id), decode_cursor(), limit()))
+    return listing(pages.sub_invocations_page(s, workflow_id, decode_cursor(), limit(), budget()))
 
 
-@route("POST", "/apps/<app_id>/workflow-runs")
 def put_workflow_run(app_id: str) -> Response[str]:
-    data = json_body(workflow_task_id=str, workflow_id=str, body=str, timestamp=str | None)
+    data = json_body(body=str, workflow_task_id=str, workflow_id=str, timestamp=str | None)
+    body = readable(data["body"])
     when = timestamp(data["timestamp"]) if data["timestamp"] is not None else None
-    store(app_id).put_workflow_run(
-        data["workflow_task_id"], data["workflow_id"], data["body"], when
-    )
+    store(app_id).put_workflow_run(data["workflow_task_id"], data["workflow_id"], body, when)
     return ok({}, 201)
 
 
-@route("GET", "/apps/<app_id>/workflow-runs")
 def all_workflow_runs(app_id: str) -> Response[str]:
-    return listing(paging.all_workflow_runs_page(store(app_id), decode_cursor(), limit()))
+    start = decode_cursor(pages.is_runs_resume)
+    return listing(pages.all_workflow_runs_page(store(app_id), start, limit(), budget()))
 
 
-@route("GET", "/apps/<app_id>/workflow-types")
 def workflow_types(app_id: str) -> Response[str]:
-    return listing(paging.workflow_types_page(store(app_id), decode_cursor(), limit()))
+    return listing(pages.workflow_types_page(store(app_id), decode_cursor(), limit(), budget()))
 
 
-@route("GET", "/apps/<app_id>/workflow-types/<task_id>/runs")
 def workflow_runs(app_id: str, task_id: str) -> Response[str]:
     s = store(app_id)
-    return listing(paging.workflow_runs_page(s, ident(task_id), decode_cursor(), limit()))
+    return listing(pages.workflow_runs_page(s, task_id, decode_cursor(), limit(), budget()))
 
 
-# -- apps ----------------------------------------------------------------------------------
-
-
-@route("PUT", "/apps/<app_id>/info")
 def put_app_info(app_id: str) -> Response[str]:
-    body = json_body(body=str)["body"]
+    body = readable_body()
     # The registry is shared by every app and read back by the app id inside the body: a
     # worker allowed /apps/orders/* must not be able to stand in for another app there.
     try:
         described = json.loads(body).get("app_id")
     except (ValueError, RecursionError, AttributeError):
         described = None
-    if described != ident(app_id):
+    if described != app_id:
         raise ApiError(400, "InvalidField", "Field 'body' must be app info JSON of this app.")
-    store(app_id).put_app_info(ident(app_id), body)
+    store(app_id).put_app_info(app_id, body)
     return ok({})
 
 
-@route("GET", "/apps/<app_id>/info")
 def get_app_info(app_id: str) -> Response[str]:
-    return single(store(app_id).get_app_info(ident(app_id)))
+    return single(store(app_id).get_app_info(app_id))
 
 
-@route("GET", "/app-infos")
 def all_app_infos() -> Response[str]:
     # Any valid app id reads the shared registry; the route itself is not app-scoped.
-    return listing(paging.app_infos_page(store("pynenc"), decode_cursor(), limit()))
+    return listing(pages.app_infos_page(store("pynenc"), decode_cursor(), limit(), budget()))
 
 
-@route("DELETE", "/apps/<app_id>")
 def purge(app_id: str) -> Response[str]:
-    return ok({"deleted": store(app_id).purge()})
+    """One bounded step of the purge, resumed from the request's cursor; the client
+    repeats it, following ``next_cursor``, until ``done``."""
+    s = store(app_id)
+    last = len(schema.app_partitions(s.app_id))
+    start = decode_cursor(lambda v: type(v) is int and 0 <= v <= last) or 0
+    deleted, position = s.purge_step(PURGE_STEP_ITEMS, PURGE_STEP_SECONDS, start)
+    cursor = CURSORS.encode(app.current_event.path, position)
+    return ok({"deleted": deleted, "done": position is None, "next_cursor": cursor})
+
+
+HANDLERS: dict[str, Callable[..., Response[str]]] = {
+    route.name: globals()[route.name] for route in routes.ROUTES
+}
+
+
+@app.route(".+", method=["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"])
+def dispatch() -> Response[str]:
+    """Route by :data:`pynenc_dynamodb.routes.ROUTES`: its one pattern per route serves
+    the routing, the 405 answer and the metrics' route name."""
+    method = app.current_event.http_method.upper()
+    path = app.current_event.path
+    bad = routes.non_canonical_segment(path)
+    if bad is not None:
+        raise ApiError(
+            400,
+            "NonCanonicalPath",
+            f"Path segment {bad!r} is not spelled canonically: percent-encode exactly the "
+            "bytes outside letters, digits and '-._~' (upper-case hex), and dot-only "
+            "segments entirely.",
+        )
+    found = routes.match(method, path)
+    if found is None:
+        return unrouted(method, path)
+    route, parameters_ = found
+    return HANDLERS[route.name](**{name: ident(value) for name, value in parameters_.items()})
+
+
+def unrouted(method: str, path: str) -> Response[str]:
+    """405 naming the methods the path takes, or 404 when no route has this path."""
+    allowed = routes.allowed_methods(path)
+    if allowed:
+        return error_response(
+            405, "MethodNotAllowed", f"{method} is not allowed here; use {', '.join(allowed)}."
+        )
+    return error_response(404, "RouteNotFound", f"No route for {method} {path}.")
+
+
+def route_name(method: str, path: str) -> str:
+    found = routes.match(method, path)
+    return found[0].key if found else "unmatched"
 
 
 # -- errors --------------------------------------------------------------------------------
@@ -346,14 +349,8 @@ app.exception_handler(Exception)(on_unexpected)
 
 @app.not_found
 def not_found(exc: Exception) -> Response[str]:
-    method = app.current_event.http_method.upper()
-    path = app.current_event.path
-    allowed = sorted({m for m, _, pattern in ROUTES if pattern.match(path)})
-    if allowed:
-        return error_response(
-            405, "MethodNotAllowed", f"{method} is not allowed here; use {', '.join(allowed)}."
-        )
-    return error_response(404, "RouteNotFound", f"No route for {method} {path}.")
+    # Methods the catch-all route does not take.
+    return unrouted(app.current_event.http_method.upper(), app.current_event.path)
 
 
 # -- entry point ---------------------------------------------------------------------------
