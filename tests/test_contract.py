@@ -17,15 +17,22 @@ from pynenc.util.subclasses import get_all_subclasses
 from pynenc.workflow import WorkflowIdentity
 
 from tests import contract_tasks
-from tests.conftest import AppFactory
+from tests.conftest import TABLE, AppFactory, store_endpoint_named
+from tests.endpoints import ENDPOINTS
 
-BACKENDS = ["MemStateBackend", "DynamoDBStateBackend", "DynamoDBApiStateBackend"]
+# Each backend class, and for the table backend each DynamoDB implementation (ENDPOINTS).
+BACKENDS = [
+    ("MemStateBackend", ""),
+    *(("DynamoDBStateBackend", endpoint) for endpoint in ENDPOINTS),
+    ("DynamoDBApiStateBackend", "moto"),
+]
 SERIALIZERS = ["JsonSerializer", "PickleSerializer"]
 
 
-@pytest.fixture(params=BACKENDS)
-def backend_name(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture(params=BACKENDS, ids=["-".join(filter(None, b)) for b in BACKENDS])
+def backend(request: pytest.FixtureRequest) -> tuple[str, str]:
+    name, endpoint = request.param
+    return str(name), str(endpoint)
 
 
 @pytest.fixture(params=SERIALIZERS)
@@ -35,15 +42,15 @@ def serializer(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def app(
-    backend_name: str,
+    backend: tuple[str, str],
     serializer: str,
     make_app: AppFactory,
-    dynamodb_config: dict[str, Any],
     request: pytest.FixtureRequest,
 ) -> Pynenc:
+    backend_name, endpoint = backend
     config: dict[str, Any] = {"serializer_cls": serializer}
     if backend_name == "DynamoDBStateBackend":
-        config.update(dynamodb_config)
+        config.update(store_endpoint_named(request, endpoint).config(TABLE))
     elif backend_name == "DynamoDBApiStateBackend":
         # Requested lazily: the API server starts only when an API test runs.
         config.update(request.getfixturevalue("api_config"))

@@ -36,6 +36,7 @@ def build_store(conf: ConfigStateBackendDynamoDB, app_id: str) -> DynamoDBStateS
         page_size=conf.dynamodb_page_size,
         create_table=conf.dynamodb_create_table,
         codec=PayloadCodec(app_id, policy, blobs),
+        table_wait_seconds=conf.dynamodb_table_wait_seconds,
     )
 
 

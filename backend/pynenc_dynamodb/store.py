@@ -23,6 +23,7 @@ class DynamoDBStateStore:
     :param ttl_seconds: lifetime of every item written; 0 keeps items forever
     :param page_size: items per Query page
     :param create_table: create the table on first use if it is missing
+    :param table_wait_seconds: longest wait for a table being created to become ACTIVE
     :param codec: how bodies are stored (compression, S3); inline text by default
     """
 
@@ -36,6 +37,7 @@ class DynamoDBStateStore:
         page_size: int = 100,
         create_table: bool = False,
         codec: PayloadCodec | None = None,
+        table_wait_seconds: float = 120.0,
     ) -> None:
         schema.validate_app_id(app_id)
         self.codec = codec or PayloadCodec(app_id, PayloadPolicy())
@@ -45,6 +47,7 @@ class DynamoDBStateStore:
         self.ttl_seconds = ttl_seconds
         self.page_size = page_size
         self.create_table = create_table
+        self.table_wait_seconds = table_wait_seconds
         self._checked = False
         self._check_lock = threading.Lock()
 
@@ -63,7 +66,13 @@ class DynamoDBStateStore:
             return
         with self._check_lock:
             if not self._checked:
-                ensure_table(self.client, self.table, self.create_table)
+                ensure_table(
+                    self.client,
+                    self.table,
+                    self.create_table,
+                    self.table_wait_seconds,
+                    self.ttl_seconds,
+                )
                 self._checked = True
 
     # -- single items -------------------------------------------------------------------
