@@ -208,6 +208,7 @@ def test_missing_credentials_names_the_chain() -> None:
         ("dynamodb_ttl_seconds", -1, ">= 0"),
         ("dynamodb_retry_mode", "legacy", "'standard' or 'adaptive'"),
         ("dynamodb_max_attempts", 0, ">= 1"),
+        ("dynamodb_table_wait_seconds", -1, "between 0 and 3600"),
     ],
 )
 def test_invalid_settings_name_the_setting(

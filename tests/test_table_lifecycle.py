@@ -160,3 +160,36 @@ def test_no_ttl_check_without_a_ttl(store_endpoint: StoreEndpoint, make_app: App
     app = make_app({**store_endpoint.config(table), "dynamodb_create_table": True})
     assert _counts(app)["DescribeTimeToLive"] == 0
     assert _counts(app)["UpdateTimeToLive"] == 0
+
+
+class _DeniesTtlCheck:
+    """A boto3 client under a role without dynamodb:DescribeTimeToLive."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def describe_time_to_live(self, **request: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        error = {"Code": "AccessDeniedException", "Message": "not authorized"}
+        raise ClientError({"Error": error}, "DescribeTimeToLive")
+
+
+def test_ttl_check_denied_by_iam_does_not_stop_the_worker(
+    store_endpoint: StoreEndpoint, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pynenc_dynamodb.client import ClientSettings, DynamoDBClient, build_boto3_client
+    from pynenc_dynamodb.table import ensure_table
+
+    table = _new_table(store_endpoint.url)
+    client = DynamoDBClient(
+        ClientSettings(endpoint_url=store_endpoint.url),
+        factory=lambda settings: _DeniesTtlCheck(build_boto3_client(settings)),
+    )
+    with caplog.at_level(logging.WARNING, logger="pynenc_dynamodb"):
+        ensure_table(client, table, create=False, ttl_seconds=3600)
+    assert client.request_counts["DescribeTimeToLive"] == 1
+    assert any("dynamodb:DescribeTimeToLive" in r.getMessage() for r in caplog.records)

@@ -24,6 +24,7 @@ class DynamoDBStateStore:
     :param page_size: items per Query page
     :param create_table: create the table on first use if it is missing
     :param table_wait_seconds: longest wait for a table being created to become ACTIVE
+    :param check_ttl: with ``ttl_seconds``, check once that the table's TTL is on
     :param codec: how bodies are stored (compression, S3); inline text by default
     """
 
@@ -38,6 +39,7 @@ class DynamoDBStateStore:
         create_table: bool = False,
         codec: PayloadCodec | None = None,
         table_wait_seconds: float = 120.0,
+        check_ttl: bool = True,
     ) -> None:
         schema.validate_app_id(app_id)
         self.codec = codec or PayloadCodec(app_id, PayloadPolicy())
@@ -48,6 +50,7 @@ class DynamoDBStateStore:
         self.page_size = page_size
         self.create_table = create_table
         self.table_wait_seconds = table_wait_seconds
+        self.check_ttl = check_ttl
         self._checked = False
         self._check_lock = threading.Lock()
 
@@ -70,8 +73,9 @@ class DynamoDBStateStore:
                     self.client,
                     self.table,
                     self.create_table,
-                    self.table_wait_seconds,
-                    self.ttl_seconds,
+                    wait_seconds=self.table_wait_seconds,
+                    ttl_seconds=self.ttl_seconds,
+                    check_ttl=self.check_ttl,
                 )
                 self._checked = True
 

@@ -83,14 +83,17 @@ def ensure_table(
     client: DynamoDBClient,
     table_name: str,
     create: bool,
+    *,
     wait_seconds: float = 120.0,
     ttl_seconds: int = 0,
+    check_ttl: bool = True,
 ) -> None:
     """Make sure ``table_name`` exists with our schema and serves requests.
 
     Creates the table if ``create``, and waits, at most ``wait_seconds``, while it is
     still being created, whichever process created it. With ``ttl_seconds`` the table's
-    time-to-live must be on: it is enabled if ``create``, else a missing TTL is logged.
+    time-to-live must be on: it is enabled if ``create``, else a missing TTL is logged
+    (unless ``check_ttl`` is off: for tables deployed with TTL on, as ``template.yaml`` does).
 
     :raises TableNotFoundError: if the table is missing and ``create`` is off, or does
         not serve requests within ``wait_seconds``
@@ -117,7 +120,7 @@ def ensure_table(
         )
     if created:
         _enable_ttl(client, table_name)
-    elif ttl_seconds > 0:
+    elif ttl_seconds > 0 and check_ttl:
         _check_ttl(client, table_name, create)
 
 
@@ -173,10 +176,20 @@ def _check_ttl(client: DynamoDBClient, table_name: str, create: bool) -> None:
     try:
         answer = client.call("DescribeTimeToLive", {"TableName": table_name})
     except DynamoDBRequestError as exc:
-        if exc.code != NO_TTL_API:
-            raise
-        _warn_no_ttl_api(table_name)
-        return
+        if exc.code == NO_TTL_API:
+            _warn_no_ttl_api(table_name)
+            return
+        # A least-privilege role may lack the permission: the check must not stop the worker.
+        if exc.code == "AccessDeniedException":
+            logger.warning(
+                "Cannot check the time-to-live of DynamoDB table %s (%s): grant "
+                "dynamodb:DescribeTimeToLive, or make sure TTL is on for %s",
+                table_name,
+                exc,
+                schema.EXPIRES_AT,
+            )
+            return
+        raise
     description = answer.get("TimeToLiveDescription", {})
     status = description.get("TimeToLiveStatus", "DISABLED")
     attribute = description.get("AttributeName", schema.EXPIRES_AT)
