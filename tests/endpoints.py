@@ -50,12 +50,14 @@ class DynaliteProcess:
     """dynalite (installed by ``npm ci``) on a free loopback port, in memory.
 
     :param create_table_ms: how long a new table stays CREATING
+    :param update_table_ms: how long an updated table stays UPDATING
     """
 
-    def __init__(self, create_table_ms: int = CREATE_TABLE_MS) -> None:
+    def __init__(self, create_table_ms: int = CREATE_TABLE_MS, update_table_ms: int = 500) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.create_table_ms = create_table_ms
+        self.update_table_ms = update_table_ms
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> Self:
@@ -67,6 +69,7 @@ class DynaliteProcess:
             )
         command = [node, str(DYNALITE), "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--createTableMs", str(self.create_table_ms)]
+        command += ["--updateTableMs", str(self.update_table_ms)]
         self._process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while True:

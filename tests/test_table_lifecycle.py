@@ -30,29 +30,37 @@ def _counts(app: Pynenc) -> Counter[str]:
     return Counter(app.state_backend.store.client.request_counts)
 
 
-def _new_table(url: str) -> str:
+def _new_table(url: str, raw: Any = None) -> str:
     """A table made as another process (or ``template.yaml``) would, without TTL."""
     table = f"life-{unique_app_id()}"
-    _raw(url).create_table(**schema.table_definition(table))
+    (raw or _raw(url)).create_table(**schema.table_definition(table))
     return table
 
 
 # -- a table being created ------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def creating_for_seconds(endpoint: Any) -> Iterator[StoreEndpoint]:
+    """dynalite whose tables stay CREATING for 3 s, UPDATING for 10 s: time to see it."""
+    with DynaliteProcess(create_table_ms=3000, update_table_ms=10_000) as process:
+        yield StoreEndpoint("dynalite", process.url, endpoint.url)
+
+
 def test_first_write_waits_for_a_table_another_process_is_creating(
-    dynalite: StoreEndpoint, make_app: AppFactory
+    creating_for_seconds: StoreEndpoint, make_app: AppFactory
 ) -> None:
-    table = _new_table(dynalite.url)
+    raw = _raw(creating_for_seconds.url)
+    table = _new_table(creating_for_seconds.url, raw)
     # The window is real: DynamoDB refuses a write to a CREATING table.
-    with pytest.raises(_raw(dynalite.url).exceptions.ResourceNotFoundException):
-        _raw(dynalite.url).put_item(TableName=table, Item={"pk": {"S": "p"}, "sk": {"S": "s"}})
+    with pytest.raises(raw.exceptions.ResourceNotFoundException):
+        raw.put_item(TableName=table, Item={"pk": {"S": "p"}, "sk": {"S": "s"}})
 
     # Registering the app is its first write: it waits for ACTIVE, then succeeds.
-    app = make_app(dynalite.config(table))
+    app = make_app(creating_for_seconds.config(table))
     assert app.state_backend.get_app_info().app_id == app.app_id
     assert _counts(app)["DescribeTable"] >= 2
-    assert _raw(dynalite.url).describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"
+    assert raw.describe_table(TableName=table)["Table"]["TableStatus"] == "ACTIVE"
 
 
 def test_table_created_by_the_backend_is_waited_for(
@@ -89,11 +97,14 @@ def test_wait_for_a_table_that_stays_creating_is_bounded(creating_forever: Store
     assert "dynamodb_table_wait_seconds=0.3s" in message
 
 
-def test_an_updating_table_serves_at_once(dynalite: StoreEndpoint, make_app: AppFactory) -> None:
-    table = _new_table(dynalite.url)
-    make_app(dynalite.config(table))  # waits for ACTIVE
+def test_an_updating_table_serves_at_once(
+    creating_for_seconds: StoreEndpoint, make_app: AppFactory
+) -> None:
+    raw = _raw(creating_for_seconds.url)
+    table = _new_table(creating_for_seconds.url, raw)
+    make_app(creating_for_seconds.config(table))  # waits for ACTIVE
     throughput = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
-    answer = _raw(dynalite.url).update_table(
+    answer = raw.update_table(
         TableName=table,
         BillingMode="PROVISIONED",
         ProvisionedThroughput=throughput,
@@ -102,9 +113,10 @@ def test_an_updating_table_serves_at_once(dynalite: StoreEndpoint, make_app: App
         ],
     )
     assert answer["TableDescription"]["TableStatus"] == "UPDATING"
-    app = make_app(dynalite.config(table))
+    app = make_app(creating_for_seconds.config(table))
     assert app.state_backend.get_app_info().app_id == app.app_id
     assert _counts(app)["DescribeTable"] == 1
+    assert raw.describe_table(TableName=table)["Table"]["TableStatus"] == "UPDATING"
 
 
 # -- time-to-live (on moto: dynalite has no TTL API) ---------------------------------------
