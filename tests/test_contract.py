@@ -27,27 +27,30 @@ BACKENDS = [
     ("DynamoDBApiStateBackend", "moto"),
 ]
 SERIALIZERS = ["JsonSerializer", "PickleSerializer"]
+# The serializer changes the bodies, not the requests: dynalite, which is there to check the
+# requests, runs the contract with pynenc's default serializer only.
+VARIANTS = [
+    (name, endpoint, serializer)
+    for name, endpoint in BACKENDS
+    for serializer in SERIALIZERS
+    if endpoint != "dynalite" or serializer == "JsonSerializer"
+]
 
 
-@pytest.fixture(params=BACKENDS, ids=["-".join(filter(None, b)) for b in BACKENDS])
-def backend(request: pytest.FixtureRequest) -> tuple[str, str]:
-    name, endpoint = request.param
-    return str(name), str(endpoint)
-
-
-@pytest.fixture(params=SERIALIZERS)
-def serializer(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture(params=VARIANTS, ids=["-".join(filter(None, v)) for v in VARIANTS])
+def variant(request: pytest.FixtureRequest) -> tuple[str, str, str]:
+    """A backend class, the DynamoDB implementation under it, and the app's serializer."""
+    name, endpoint, serializer = request.param
+    return str(name), str(endpoint), str(serializer)
 
 
 @pytest.fixture
 def app(
-    backend: tuple[str, str],
-    serializer: str,
+    variant: tuple[str, str, str],
     make_app: AppFactory,
     request: pytest.FixtureRequest,
 ) -> Pynenc:
-    backend_name, endpoint = backend
+    backend_name, endpoint, serializer = variant
     config: dict[str, Any] = {"serializer_cls": serializer}
     if backend_name == "DynamoDBStateBackend":
         config.update(store_endpoint_named(request, endpoint).config(TABLE))
