@@ -62,3 +62,16 @@ def test_monitor_lists_and_reads_apps_configured_in_code(
     runs = client.get("/workflows/runs")
     assert runs.status_code == 200
     assert run.workflow_id in runs.text
+
+
+@pytest.mark.usefixtures("bare_environment")
+def test_api_backend_lists_apps_with_its_own_settings(
+    make_app: AppFactory, api_config: dict[str, Any]
+) -> None:
+    from pynenc_dynamodb import DynamoDBApiStateBackend
+
+    app = make_app(api_config)
+    assert app.app_id in app.state_backend.get_all_app_infos()
+    # On the class, only the environment counts, and it names no API.
+    with pytest.raises(ConfigurationError, match="No state API URL"):
+        DynamoDBApiStateBackend.get_all_app_infos()
