@@ -11,10 +11,15 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@
 
+# dynalite, the second DynamoDB implementation the tests run against (package-lock.json).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 demo: $(VENV)/.installed
 	$(BIN)/pynenc-dynamodb demo
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed node_modules/.installed
 	bash infra/ensure-redis.sh
 	$(BIN)/python -m pytest
 
@@ -27,7 +32,7 @@ local: $(VENV)/.installed
 	$(BIN)/pynenc-dynamodb local
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
 
 bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,bench]"

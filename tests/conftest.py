@@ -12,8 +12,12 @@ import pytest
 from pynenc import Pynenc
 
 import pynenc_dynamodb  # noqa: F401 - registers the backend classes
+from pynenc_dynamodb.aws import ClientSettings
+from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.local import DEFAULT_BUCKET, LocalEndpointProcess
+from pynenc_dynamodb.table import ensure_table
 from tests.api_events import HANDLER, purge, seg
+from tests.endpoints import DynaliteProcess, StoreEndpoint
 
 TABLE = "pynenc-tests"
 
@@ -34,14 +38,38 @@ def unique_app_id(prefix: str = "t") -> str:
 AppFactory = Callable[..., Pynenc]
 
 
+@pytest.fixture(scope="session")
+def dynalite(endpoint: LocalEndpointProcess) -> Iterator[StoreEndpoint]:
+    """dynalite on loopback with the test table; payloads stay on moto's S3."""
+    with DynaliteProcess() as process:
+        ensure_table(DynamoDBClient(ClientSettings(endpoint_url=process.url)), TABLE, True)
+        yield StoreEndpoint("dynalite", process.url, endpoint.url)
+
+
+def store_endpoint_named(request: pytest.FixtureRequest, name: str) -> StoreEndpoint:
+    """The running DynamoDB implementation ``name`` (see :data:`tests.endpoints.ENDPOINTS`)."""
+    if name == "dynalite":
+        found: StoreEndpoint = request.getfixturevalue("dynalite")
+        return found
+    moto: LocalEndpointProcess = request.getfixturevalue("endpoint")
+    return StoreEndpoint("moto", moto.url, moto.url)
+
+
 @pytest.fixture
-def dynamodb_config(endpoint: LocalEndpointProcess) -> dict[str, Any]:
-    return {
-        "state_backend_cls": "DynamoDBStateBackend",
-        "dynamodb_endpoint_url": endpoint.url,
-        "dynamodb_table_name": TABLE,
-        "dynamodb_s3_bucket": DEFAULT_BUCKET,
-    }
+def store_endpoint(request: pytest.FixtureRequest) -> StoreEndpoint:
+    """moto, unless the module is marked ``endpoints(...)``: then each of those in turn."""
+    return store_endpoint_named(request, getattr(request, "param", "moto"))
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker("endpoints")
+    if marker is not None and "store_endpoint" in metafunc.fixturenames:
+        metafunc.parametrize("store_endpoint", list(marker.args), indirect=True)
+
+
+@pytest.fixture
+def dynamodb_config(store_endpoint: StoreEndpoint) -> dict[str, Any]:
+    return store_endpoint.config(TABLE)
 
 
 @pytest.fixture

@@ -22,9 +22,11 @@ from pynenc_dynamodb import (
     TableNotFoundError,
     TableSchemaError,
 )
-from pynenc_dynamodb.local import LocalEndpointProcess
 from tests import contract_tasks
 from tests.conftest import AppFactory, unique_app_id
+from tests.endpoints import ENDPOINTS, StoreEndpoint
+
+pytestmark = pytest.mark.endpoints(*ENDPOINTS)
 
 
 def _invocation(app: Pynenc, invocation_id: str | None = None) -> DistributedInvocation:
@@ -88,9 +90,7 @@ def test_failed_background_history_write_is_raised_by_wait(app: Pynenc) -> None:
     app.state_backend.wait_for_all_async_operations()
 
 
-def test_missing_table_with_auto_create_off(
-    endpoint: LocalEndpointProcess, dynamodb_config: dict[str, Any]
-) -> None:
+def test_missing_table_with_auto_create_off(dynamodb_config: dict[str, Any]) -> None:
     config = {**dynamodb_config, "dynamodb_table_name": "no-such-table"}
     with pytest.raises(TableNotFoundError, match="dynamodb_create_table"):
         Pynenc(app_id=unique_app_id(), config_values=config)
@@ -105,11 +105,11 @@ def test_missing_table_is_created_when_allowed(
 
 
 @pytest.fixture
-def raw_client(endpoint: LocalEndpointProcess) -> Any:
-    """A plain boto3 client of the local endpoint, to make tables the backend did not."""
+def raw_client(store_endpoint: StoreEndpoint) -> Any:
+    """A plain boto3 client of the endpoint, to make tables the backend did not."""
     return boto3.client(
         "dynamodb",
-        endpoint_url=endpoint.url,
+        endpoint_url=store_endpoint.url,
         region_name="us-east-1",
         aws_access_key_id="x",
         aws_secret_access_key="x",
@@ -208,6 +208,7 @@ def test_missing_credentials_names_the_chain() -> None:
         ("dynamodb_ttl_seconds", -1, ">= 0"),
         ("dynamodb_retry_mode", "legacy", "'standard' or 'adaptive'"),
         ("dynamodb_max_attempts", 0, ">= 1"),
+        ("dynamodb_table_wait_seconds", -1, "between 0 and 3600"),
     ],
 )
 def test_invalid_settings_name_the_setting(

@@ -17,33 +17,43 @@ from pynenc.util.subclasses import get_all_subclasses
 from pynenc.workflow import WorkflowIdentity
 
 from tests import contract_tasks
-from tests.conftest import AppFactory
+from tests.conftest import TABLE, AppFactory, store_endpoint_named
+from tests.endpoints import ENDPOINTS
 
-BACKENDS = ["MemStateBackend", "DynamoDBStateBackend", "DynamoDBApiStateBackend"]
+# Each backend class, and for the table backend each DynamoDB implementation (ENDPOINTS).
+BACKENDS = [
+    ("MemStateBackend", ""),
+    *(("DynamoDBStateBackend", endpoint) for endpoint in ENDPOINTS),
+    ("DynamoDBApiStateBackend", "moto"),
+]
 SERIALIZERS = ["JsonSerializer", "PickleSerializer"]
+# The serializer changes the bodies, not the requests: dynalite, which is there to check the
+# requests, runs the contract with pynenc's default serializer only.
+VARIANTS = [
+    (name, endpoint, serializer)
+    for name, endpoint in BACKENDS
+    for serializer in SERIALIZERS
+    if endpoint != "dynalite" or serializer == "JsonSerializer"
+]
 
 
-@pytest.fixture(params=BACKENDS)
-def backend_name(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture(params=SERIALIZERS)
-def serializer(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+@pytest.fixture(params=VARIANTS, ids=["-".join(filter(None, v)) for v in VARIANTS])
+def variant(request: pytest.FixtureRequest) -> tuple[str, str, str]:
+    """A backend class, the DynamoDB implementation under it, and the app's serializer."""
+    name, endpoint, serializer = request.param
+    return str(name), str(endpoint), str(serializer)
 
 
 @pytest.fixture
 def app(
-    backend_name: str,
-    serializer: str,
+    variant: tuple[str, str, str],
     make_app: AppFactory,
-    dynamodb_config: dict[str, Any],
     request: pytest.FixtureRequest,
 ) -> Pynenc:
+    backend_name, endpoint, serializer = variant
     config: dict[str, Any] = {"serializer_cls": serializer}
     if backend_name == "DynamoDBStateBackend":
-        config.update(dynamodb_config)
+        config.update(store_endpoint_named(request, endpoint).config(TABLE))
     elif backend_name == "DynamoDBApiStateBackend":
         # Requested lazily: the API server starts only when an API test runs.
         config.update(request.getfixturevalue("api_config"))

@@ -26,7 +26,8 @@ from pynenc_dynamodb import (
     builders,
     schema,
 )
-from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.aws import ClientSettings
+from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.errors import AsyncWriteError, ConfigurationError, DynamoDBRequestError
 from pynenc_dynamodb.local import LocalEndpointProcess
 from pynenc_dynamodb.retry import RetryPolicy

@@ -11,17 +11,27 @@ from pynenc import Pynenc
 from pynenc.invocation.status import InvocationStatus
 
 from pynenc_dynamodb.local import LocalEndpointProcess
-from tests.conftest import TABLE, AppFactory, unique_app_id
+from tests.conftest import TABLE, AppFactory, store_endpoint_named, unique_app_id
 from tests.e2e_run import RUNNERS, finish, runner_env, start
+
+# Every runner on moto; the thread runner on dynalite too, which refuses what DynamoDB would.
+RUNS = [(runner, "moto") for runner in RUNNERS] + [("ThreadRunner", "dynalite")]
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("runner", list(RUNNERS))
+@pytest.mark.parametrize(("runner", "endpoint_name"), RUNS)
 def test_workload_reads_back_from_dynamodb(
-    runner: str, endpoint: LocalEndpointProcess, make_app: AppFactory, tmp_path: Path
+    runner: str,
+    endpoint_name: str,
+    make_app: AppFactory,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
+    store = store_endpoint_named(request, endpoint_name)
     app_id = unique_app_id(f"e2e-{runner.lower()}")
-    out = finish(start(runner, runner_env(runner, endpoint.url, TABLE, app_id, tmp_path)))
+    env = runner_env(runner, store.url, TABLE, app_id, tmp_path)
+    env["PYNENC__DYNAMODB_S3_ENDPOINT_URL"] = store.s3_url
+    out = finish(start(runner, env))
     results, ids = out["results"], out["ids"]
     assert isinstance(results, dict) and isinstance(ids, dict)
     assert results == {
@@ -32,14 +42,7 @@ def test_workload_reads_back_from_dynamodb(
     }
 
     # A fresh app in this process sees only what the workers wrote to the table.
-    reader: Pynenc = make_app(
-        {
-            "state_backend_cls": "DynamoDBStateBackend",
-            "dynamodb_endpoint_url": endpoint.url,
-            "dynamodb_table_name": TABLE,
-        },
-        app_id=app_id,
-    )
+    reader: Pynenc = make_app(store.config(TABLE), app_id=app_id)
     sb = reader.state_backend
     for invocation_id, value in zip(ids["squares"], results["squares"], strict=True):
         inv = sb.get_invocation(invocation_id)

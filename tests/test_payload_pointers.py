@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from pynenc_dynamodb import builders, schema
+from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.blobs import S3BlobStore
-from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.errors import PayloadError
 from pynenc_dynamodb.local import DEFAULT_BUCKET, LocalEndpointProcess
 from pynenc_dynamodb.payloads import PayloadCodec, PayloadPolicy

@@ -17,7 +17,8 @@ from pynenc.task import Task
 from pynenc.workflow import WorkflowIdentity
 
 from pynenc_dynamodb import builders, schema
-from pynenc_dynamodb.client import ClientSettings, DynamoDBClient
+from pynenc_dynamodb.aws import ClientSettings
+from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.local import LocalEndpointProcess, request_counts
 from tests import contract_tasks
 from tests.conftest import TABLE, AppFactory

@@ -17,6 +17,9 @@ from pynenc.workflow import WorkflowIdentity
 from pynenc_dynamodb import builders, schema
 from tests import contract_tasks
 from tests.conftest import AppFactory
+from tests.endpoints import ENDPOINTS
+
+pytestmark = pytest.mark.endpoints(*ENDPOINTS)
 
 
 def _invocation(app: Pynenc, invocation_id: str | None = None) -> DistributedInvocation:

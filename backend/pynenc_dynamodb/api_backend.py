@@ -14,6 +14,7 @@ from pynenc.state_backend.base_state_backend import BaseStateBackend
 
 from pynenc_dynamodb.adapter import StoreBackedStateBackend
 from pynenc_dynamodb.api_store import SETTINGS_HINT, ApiSettings, ApiStateStore
+from pynenc_dynamodb.app_infos import app_infos_by_id, instance_or_class_method
 from pynenc_dynamodb.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -91,11 +92,16 @@ class DynamoDBApiStateBackend(StoreBackedStateBackend, BaseStateBackend):
     def store(self) -> ApiStateStore:
         return ApiStateStore(self.conf.api_settings(), self.app.app_id)
 
-    @staticmethod
-    def get_all_app_infos() -> dict[str, "AppInfo"]:
-        """Every app registered behind the API named by the environment and config file."""
-        from pynenc.app import AppInfo
-
-        store = ApiStateStore(ConfigStateBackendDynamoDBApi().api_settings(), "pynenc")
-        infos = (AppInfo.from_json(body) for body in store.all_app_infos())
-        return {info.app_id: info for info in infos}
+    # Called as pynenc's static method it takes no argument, as declared; mypy cannot
+    # see that through a descriptor.
+    @instance_or_class_method
+    def get_all_app_infos(  # type: ignore[override]
+        backend: "DynamoDBApiStateBackend | None", cls: type["DynamoDBApiStateBackend"]
+    ) -> dict[str, "AppInfo"]:
+        """Every app registered behind the API: on a backend, with its settings; on the
+        class, with the settings of the environment and config file."""
+        if backend is not None:
+            store = backend.store
+        else:
+            store = ApiStateStore(ConfigStateBackendDynamoDBApi().api_settings(), "pynenc")
+        return app_infos_by_id(store.all_app_infos())

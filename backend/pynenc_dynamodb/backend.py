@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from pynenc.state_backend.base_state_backend import BaseStateBackend
 
 from pynenc_dynamodb.adapter import StoreBackedStateBackend
+from pynenc_dynamodb.app_infos import app_infos_by_id, instance_or_class_method
 from pynenc_dynamodb.blobs import S3BlobStore
 from pynenc_dynamodb.client import DynamoDBClient
 from pynenc_dynamodb.conf import ConfigStateBackendDynamoDB
@@ -36,6 +37,7 @@ def build_store(conf: ConfigStateBackendDynamoDB, app_id: str) -> DynamoDBStateS
         page_size=conf.dynamodb_page_size,
         create_table=conf.dynamodb_create_table,
         codec=PayloadCodec(app_id, policy, blobs),
+        table_wait_seconds=conf.dynamodb_table_wait_seconds,
     )
 
 
@@ -65,15 +67,18 @@ class DynamoDBStateBackend(StoreBackedStateBackend, BaseStateBackend):
     def store(self) -> DynamoDBStateStore:
         return build_store(self.conf, self.app.app_id)
 
-    @staticmethod
-    def get_all_app_infos() -> dict[str, "AppInfo"]:
-        """Every app registered in the table named by the environment and config file.
+    # Called as pynenc's static method it takes no argument, as declared; mypy cannot
+    # see that through a descriptor.
+    @instance_or_class_method
+    def get_all_app_infos(  # type: ignore[override]
+        backend: "DynamoDBStateBackend | None", cls: type["DynamoDBStateBackend"]
+    ) -> dict[str, "AppInfo"]:
+        """Every app registered in the table.
 
-        Static in pynenc's API, so it reads :class:`ConfigStateBackendDynamoDB` from
-        ``PYNENC__...`` variables, ``PYNENC__FILEPATH`` and ``pyproject.toml`` only.
+        Called on a backend (as pynenc's monitor does), with that backend's settings, so
+        an app configured in code is found. Called on the class (pynenc's API declares it
+        static), with :class:`ConfigStateBackendDynamoDB` read from ``PYNENC__...``
+        variables, ``PYNENC__FILEPATH`` and ``pyproject.toml`` only.
         """
-        from pynenc.app import AppInfo
-
-        store = build_store(ConfigStateBackendDynamoDB(), "pynenc")
-        infos = (AppInfo.from_json(body) for body in store.all_app_infos())
-        return {info.app_id: info for info in infos}
+        store = backend.store if backend else build_store(ConfigStateBackendDynamoDB(), "pynenc")
+        return app_infos_by_id(store.all_app_infos())

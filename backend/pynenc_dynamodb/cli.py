@@ -2,7 +2,9 @@
 
 import argparse
 import contextlib
+import importlib
 import signal
+import sys
 import threading
 from collections.abc import Sequence
 
@@ -13,6 +15,26 @@ from pynenc_dynamodb.local import (
     create_table,
     point_app_at,
 )
+
+# What each command imports beyond the base install, and the extra that installs it.
+LOCAL_EXTRA = {"moto": "local", "werkzeug": "local"}
+API_EXTRA = {"werkzeug": "local", "aws_lambda_powertools": "api"}
+
+
+def _missing_extra(modules: dict[str, str]) -> tuple[str, str] | None:
+    """The first of ``modules`` that cannot be imported, and the extra that provides it."""
+    for module, extra in modules.items():
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return module, extra
+    return None
+
+
+def _needs(args: argparse.Namespace) -> dict[str, str]:
+    if args.command == "api":
+        return {**({} if args.dynamodb_url else LOCAL_EXTRA), **API_EXTRA}
+    return LOCAL_EXTRA
 
 
 def _announce(what: str, environment: dict[str, str], tail: str) -> None:
@@ -92,4 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo = commands.add_parser("demo", help="run a pynenc app on the local endpoint")
     demo.set_defaults(handler=_demo)
     args = parser.parse_args(argv)
+    missing = _missing_extra(_needs(args))
+    if missing is not None:
+        module, extra = missing
+        print(
+            f"pynenc-dynamodb {args.command} needs {module}, which is not installed: "
+            f"pip install 'pynenc-dynamodb[{extra}]'",
+            file=sys.stderr,
+        )
+        return 2
     return int(args.handler(args))

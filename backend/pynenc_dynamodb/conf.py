@@ -31,6 +31,10 @@ class ConfigStateBackendDynamoDB(ConfigStateBackend):
     :cvar ConfigField[bool] dynamodb_create_table:
         Create the table (and enable its time-to-live) on first use if it is missing.
         Off by default: production tables are deployed with ``template.yaml``.
+    :cvar ConfigField[float] dynamodb_table_wait_seconds:
+        Longest wait, in seconds, for a table that is still being created (by this process
+        or another) to become ACTIVE before the first request. A table being updated
+        serves requests and is not waited for.
     :cvar ConfigField[int] dynamodb_ttl_seconds:
         Lifetime of every item written, in seconds; 0 keeps items forever.
     :cvar ConfigField[int] dynamodb_page_size:
@@ -64,6 +68,7 @@ class ConfigStateBackendDynamoDB(ConfigStateBackend):
     dynamodb_region = ConfigField("")
     dynamodb_endpoint_url = ConfigField("")
     dynamodb_create_table = ConfigField(False)
+    dynamodb_table_wait_seconds = ConfigField(120.0)
     dynamodb_ttl_seconds = ConfigField(0)
     dynamodb_page_size = ConfigField(100)
     dynamodb_max_attempts = ConfigField(8)
@@ -96,6 +101,11 @@ class ConfigStateBackendDynamoDB(ConfigStateBackend):
                 "must be 3 to 255 characters of a-z, A-Z, 0-9, '_', '-' and '.'",
             ),
             ("dynamodb_ttl_seconds", self.dynamodb_ttl_seconds >= 0, "must be >= 0"),
+            (
+                "dynamodb_table_wait_seconds",
+                0 <= self.dynamodb_table_wait_seconds <= 3600,
+                "must be between 0 and 3600",
+            ),
             (
                 "dynamodb_page_size",
                 1 <= self.dynamodb_page_size <= 10_000,

@@ -23,6 +23,8 @@ class DynamoDBStateStore:
     :param ttl_seconds: lifetime of every item written; 0 keeps items forever
     :param page_size: items per Query page
     :param create_table: create the table on first use if it is missing
+    :param table_wait_seconds: longest wait for a table being created to become ACTIVE
+    :param check_ttl: with ``ttl_seconds``, check once that the table's TTL is on
     :param codec: how bodies are stored (compression, S3); inline text by default
     """
 
@@ -36,6 +38,8 @@ class DynamoDBStateStore:
         page_size: int = 100,
         create_table: bool = False,
         codec: PayloadCodec | None = None,
+        table_wait_seconds: float = 120.0,
+        check_ttl: bool = True,
     ) -> None:
         schema.validate_app_id(app_id)
         self.codec = codec or PayloadCodec(app_id, PayloadPolicy())
@@ -45,6 +49,8 @@ class DynamoDBStateStore:
         self.ttl_seconds = ttl_seconds
         self.page_size = page_size
         self.create_table = create_table
+        self.table_wait_seconds = table_wait_seconds
+        self.check_ttl = check_ttl
         self._checked = False
         self._check_lock = threading.Lock()
 
@@ -63,7 +69,14 @@ class DynamoDBStateStore:
             return
         with self._check_lock:
             if not self._checked:
-                ensure_table(self.client, self.table, self.create_table)
+                ensure_table(
+                    self.client,
+                    self.table,
+                    self.create_table,
+                    wait_seconds=self.table_wait_seconds,
+                    ttl_seconds=self.ttl_seconds,
+                    check_ttl=self.check_ttl,
+                )
                 self._checked = True
 
     # -- single items -------------------------------------------------------------------

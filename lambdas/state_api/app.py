@@ -139,6 +139,8 @@ def store(app_id: str) -> DynamoDBStateStore:
         app_id=app_id,
         ttl_seconds=TTL_SECONDS,
         codec=PayloadCodec(app_id, PayloadPolicy(), BLOBS, bucket_setting="PAYLOAD_BUCKET"),
+        # template.yaml deploys the table with TTL on: no DescribeTimeToLive per app.
+        check_ttl=False,
     )
 
 
