@@ -5,8 +5,11 @@ pynenc finds backends among the subclasses of ``BaseStateBackend`` that are alre
 imported. The ``pynenc_dynamodb_autoload.pth`` file installed with the package runs this
 module at interpreter start; it only registers an import hook (nothing heavy is imported
 then). Once ``pynenc.util.subclasses`` loads, its subclass lookup is wrapped to import
-``pynenc_dynamodb`` the first time a state backend class is looked up by name.
-Set ``PYNENC_DYNAMODB_NO_AUTOLOAD=1`` to switch this off.
+``pynenc_dynamodb`` the first time a state backend class is looked up by name. Once
+``pynenc.context`` loads, ``set_current_runner`` (which a ``PersistentProcessRunner`` or
+``MultiThreadRunner`` worker calls as it starts) is wrapped to warm the worker's
+DynamoDB client up in the background (``pynenc_dynamodb.warmup``).
+Set ``PYNENC_DYNAMODB_NO_AUTOLOAD=1`` to switch both off.
 """
 
 # Runs in every interpreter at start-up: import nothing that is not already loaded then
@@ -24,6 +27,37 @@ if TYPE_CHECKING:
     from typing import Any
 
 TARGET = "pynenc.util.subclasses"
+CONTEXT = "pynenc.context"
+# Marks a wrapped ``set_current_runner``; pynenc_dynamodb.warmup checks the same name.
+MARKER = "_pynenc_dynamodb_warm_up"
+
+
+def _warm_up(runner: Any) -> None:
+    try:
+        if runner.app.conf.state_backend_cls != "DynamoDBStateBackend":
+            return
+        from pynenc_dynamodb.warmup import warm
+
+        warm(runner.app)
+    except Exception as exc:  # the worker's first request raises it again
+        sys.stderr.write(f"pynenc-dynamodb warm-up skipped: {exc}\n")
+
+
+def _wrap_context(module: ModuleType) -> None:
+    """A pynenc worker announces itself with ``set_current_runner`` as it starts: build
+    its DynamoDB client and check the table then, in the background (see warmup.py)."""
+    original = getattr(module, "set_current_runner")  # noqa: B009
+    if getattr(original, MARKER, False):
+        return
+
+    def set_current_runner(app_id: str, runner: Any) -> None:
+        original(app_id, runner)
+        import threading
+
+        threading.Thread(target=_warm_up, args=(runner,), name=MARKER, daemon=True).start()
+
+    setattr(set_current_runner, MARKER, True)
+    setattr(module, "set_current_runner", set_current_runner)  # noqa: B010
 
 
 def _wrap(module: ModuleType) -> None:
@@ -51,16 +85,24 @@ class _Loader:
 
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
-        _wrap(module)
+        WRAPPERS[module.__name__](module)
+
+
+WRAPPERS: dict[str, Callable[[ModuleType], None]] = {TARGET: _wrap, CONTEXT: _wrap_context}
 
 
 class _Finder:
+    def __init__(self, pending: set[str]) -> None:
+        self.pending = pending
+
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: Any = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != TARGET:
+        if fullname not in self.pending:
             return None
-        sys.meta_path.remove(self)
+        self.pending.discard(fullname)
+        if not self.pending:
+            sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is not None and spec.loader is not None:
             spec.loader = _Loader(spec.loader)  # type: ignore[assignment]
@@ -70,10 +112,14 @@ class _Finder:
 def install() -> None:
     if os.environ.get("PYNENC_DYNAMODB_NO_AUTOLOAD", "").lower() in ("1", "true", "yes"):
         return
-    if TARGET in sys.modules:
-        _wrap(sys.modules[TARGET])
-    elif not any(isinstance(f, _Finder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _Finder())
+    pending = set()
+    for name, wrap in WRAPPERS.items():
+        if name in sys.modules:
+            wrap(sys.modules[name])
+        else:
+            pending.add(name)
+    if pending and not any(isinstance(f, _Finder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _Finder(pending))
 
 
 install()

@@ -23,6 +23,9 @@ if find_spec("pynenc") is not None:
     )
     from pynenc_dynamodb.backend import DynamoDBStateBackend
     from pynenc_dynamodb.conf import ConfigStateBackendDynamoDB
+    from pynenc_dynamodb.warmup import install as _install_warm_up
+
+    _install_warm_up()
 
 __all__ = [
     "AsyncWriteError",

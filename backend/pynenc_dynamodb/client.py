@@ -24,7 +24,7 @@ from pynenc_dynamodb.errors import (
     DynamoDBRequestError,
     TableNotFoundError,
 )
-from pynenc_dynamodb.per_process import PerProcess
+from pynenc_dynamodb.per_process import PerProcess, kept
 from pynenc_dynamodb.retry import RetryPolicy, retry
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,11 @@ def build_boto3_client(settings: ClientSettings) -> Any:
     )
 
 
+def warmed_client_key(settings: ClientSettings) -> tuple[str, ClientSettings]:
+    """Key of the boto3 client a worker's warm-up builds ahead of time for ``settings``."""
+    return ("boto3-dynamodb", settings)
+
+
 class DynamoDBClient:
     """Every DynamoDB request of pynenc-dynamodb goes through :meth:`call`.
 
@@ -87,11 +92,20 @@ class DynamoDBClient:
     ) -> None:
         self.settings = settings
         self._factory = factory
-        self._client: PerProcess[Any] = PerProcess(lambda: factory(settings))
+        self._client: PerProcess[Any] = PerProcess(self._build)
         self.policy = settings.retry_policy()
         self.batch_policy = BATCH_ROUNDS
         self.request_counts: Counter[str] = Counter()
         self.retries: Counter[str] = Counter()
+
+    def _build(self) -> Any:
+        # In a worker the warm-up built the client ahead of time; every backend of the
+        # worker with these settings shares it (botocore clients are thread-safe).
+        if self._factory is build_boto3_client:
+            warmed = kept(warmed_client_key(self.settings))
+            if warmed is not None:
+                return warmed
+        return self._factory(self.settings)
 
     @property
     def boto3_client(self) -> Any:

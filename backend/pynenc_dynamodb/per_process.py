@@ -1,10 +1,18 @@
 """One value per process, built on first use: boto3 clients and connection pools must
-not cross a fork, and spawned workers must build their own."""
+not cross a fork, and spawned workers must build their own.
+
+Also the process-wide state a worker's warm-up shares with the backends of that process:
+the boto3 client it built ahead of time, and the checks that run once per process.
+Every lock here is replaced in a forked child: a lock held by another thread at the fork
+would stay held for ever in the child, where that thread does not exist.
+"""
 
 import os
 import threading
-from collections.abc import Callable
-from typing import Generic, TypeVar
+import weakref
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -20,6 +28,7 @@ class PerProcess(Generic[T]):
         self._value: T | None = None
         self._pid = 0
         self._lock = threading.Lock()
+        _holders.add(self)
 
     def get(self) -> T:
         pid = os.getpid()
@@ -31,3 +40,59 @@ class PerProcess(Generic[T]):
                     self._pid = pid
                 value = self._value
         return value
+
+
+_holders: "weakref.WeakSet[PerProcess[Any]]" = weakref.WeakSet()
+_registry_lock = threading.Lock()
+_key_locks: dict[Hashable, threading.Lock] = {}
+_kept: dict[Hashable, Any] = {}
+_done: set[Hashable] = set()
+
+
+def _key_lock(key: Hashable) -> threading.Lock:
+    with _registry_lock:
+        return _key_locks.setdefault(key, threading.Lock())
+
+
+@contextmanager
+def preparing(key: Hashable) -> Iterator[None]:
+    """Hold the lock of ``key``: :func:`kept` and :func:`once` of the same key wait."""
+    with _key_lock(key):
+        yield
+
+
+def keep(key: Hashable, value: Any) -> None:
+    """Keep ``value`` under ``key`` for the rest of this process (forgotten in a fork)."""
+    with _registry_lock:
+        _kept[key] = value
+
+
+def kept(key: Hashable) -> Any | None:
+    """The value kept under ``key``, waiting while it is being prepared; ``None`` if none."""
+    with _key_lock(key), _registry_lock:
+        return _kept.get(key)
+
+
+def once(key: Hashable, action: Callable[[], None]) -> None:
+    """Run ``action`` until it succeeds once in this process; callers of one key wait for
+    the one running it. A failure is raised to its caller, and the next caller tries again.
+    """
+    if key in _done:
+        return
+    with _key_lock(key):
+        if key not in _done:
+            action()
+            _done.add(key)
+
+
+def _after_fork_in_child() -> None:
+    global _registry_lock
+    _registry_lock = threading.Lock()
+    _key_locks.clear()
+    # Clients must not cross a fork; what ``once`` checked (a table) stays true in the child.
+    _kept.clear()
+    for holder in list(_holders):
+        holder._lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

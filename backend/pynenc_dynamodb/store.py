@@ -9,9 +9,16 @@ from datetime import UTC, datetime
 
 from pynenc_dynamodb import builders, schema
 from pynenc_dynamodb.builders import Item
+from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.client import DynamoDBClient, query_page
 from pynenc_dynamodb.payloads import PayloadCodec, PayloadPolicy
+from pynenc_dynamodb.per_process import once
 from pynenc_dynamodb.table import ensure_table
+
+
+def table_check_key(settings: ClientSettings, table_name: str) -> tuple[str, str, str, str]:
+    """One table check per process for each table of each endpoint and region."""
+    return ("table-check", settings.region, settings.effective_endpoint(), table_name)
 
 
 class DynamoDBStateStore:
@@ -64,20 +71,23 @@ class DynamoDBStateStore:
         self._check_lock = threading.Lock()
 
     def ensure_table(self) -> None:
-        """Check the table once per store (create it if allowed) before the first request."""
+        """Check the table once per process (create it if allowed) before the first request."""
         if self._checked:
             return
         with self._check_lock:
             if not self._checked:
-                ensure_table(
-                    self.client,
-                    self.table,
-                    self.create_table,
-                    wait_seconds=self.table_wait_seconds,
-                    ttl_seconds=self.ttl_seconds,
-                    check_ttl=self.check_ttl,
-                )
+                once(table_check_key(self.client.settings, self.table), self._check_table)
                 self._checked = True
+
+    def _check_table(self) -> None:
+        ensure_table(
+            self.client,
+            self.table,
+            self.create_table,
+            wait_seconds=self.table_wait_seconds,
+            ttl_seconds=self.ttl_seconds,
+            check_ttl=self.check_ttl,
+        )
 
     # -- single items -------------------------------------------------------------------
 
