@@ -39,7 +39,7 @@ def _warm_up(runner: Any) -> None:
         from pynenc_dynamodb.warmup import warm
 
         warm(runner.app)
-    except Exception as exc:  # the worker's first request raises it again
+    except Exception as exc:  # noqa: BLE001 - the worker's first request raises it again
         sys.stderr.write(f"pynenc-dynamodb warm-up skipped: {exc}\n")
 
 
@@ -64,7 +64,9 @@ def _wrap(module: ModuleType) -> None:
     original: Callable[[type], list[type]] = getattr(module, "get_all_subclasses")  # noqa: B009
 
     def get_all_subclasses(cls: type) -> list[type]:
-        if cls.__name__ == "BaseStateBackend" and "pynenc_dynamodb" not in sys.modules:
+        # Not skipped when the module is in sys.modules: another thread (a worker's
+        # warm-up) may be importing it, and the import statement waits for it to finish.
+        if cls.__name__ == "BaseStateBackend":
             try:
                 import pynenc_dynamodb  # noqa: F401
             except ImportError as exc:

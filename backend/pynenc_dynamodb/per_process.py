@@ -43,54 +43,61 @@ class PerProcess(Generic[T]):
 
 
 _holders: "weakref.WeakSet[PerProcess[Any]]" = weakref.WeakSet()
-_registry_lock = threading.Lock()
-_key_locks: dict[Hashable, threading.Lock] = {}
-_kept: dict[Hashable, Any] = {}
-_done: set[Hashable] = set()
 
 
-def _key_lock(key: Hashable) -> threading.Lock:
-    with _registry_lock:
-        return _key_locks.setdefault(key, threading.Lock())
+class _Registry:
+    """What this process keeps; its locks are replaced in a forked child."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.key_locks: dict[Hashable, threading.Lock] = {}
+        self.kept: dict[Hashable, Any] = {}
+        self.done: set[Hashable] = set()
+
+    def key_lock(self, key: Hashable) -> threading.Lock:
+        with self.lock:
+            return self.key_locks.setdefault(key, threading.Lock())
+
+
+_registry = _Registry()
 
 
 @contextmanager
 def preparing(key: Hashable) -> Iterator[None]:
     """Hold the lock of ``key``: :func:`kept` and :func:`once` of the same key wait."""
-    with _key_lock(key):
+    with _registry.key_lock(key):
         yield
 
 
 def keep(key: Hashable, value: Any) -> None:
     """Keep ``value`` under ``key`` for the rest of this process (forgotten in a fork)."""
-    with _registry_lock:
-        _kept[key] = value
+    with _registry.lock:
+        _registry.kept[key] = value
 
 
 def kept(key: Hashable) -> Any | None:
     """The value kept under ``key``, waiting while it is being prepared; ``None`` if none."""
-    with _key_lock(key), _registry_lock:
-        return _kept.get(key)
+    with _registry.key_lock(key), _registry.lock:
+        return _registry.kept.get(key)
 
 
 def once(key: Hashable, action: Callable[[], None]) -> None:
     """Run ``action`` until it succeeds once in this process; callers of one key wait for
     the one running it. A failure is raised to its caller, and the next caller tries again.
     """
-    if key in _done:
+    if key in _registry.done:
         return
-    with _key_lock(key):
-        if key not in _done:
+    with _registry.key_lock(key):
+        if key not in _registry.done:
             action()
-            _done.add(key)
+            _registry.done.add(key)
 
 
 def _after_fork_in_child() -> None:
-    global _registry_lock
-    _registry_lock = threading.Lock()
-    _key_locks.clear()
+    _registry.lock = threading.Lock()
+    _registry.key_locks.clear()
     # Clients must not cross a fork; what ``once`` checked (a table) stays true in the child.
-    _kept.clear()
+    _registry.kept.clear()
     for holder in list(_holders):
         holder._lock = threading.Lock()
 

@@ -64,7 +64,10 @@ def warm(app: Any) -> None:
         store.client = DynamoDBClient(replace(settings, max_attempts=1), factory=lambda _: client)
         store.ensure_table()
     except Exception:
-        logger.debug("Warm-up of the DynamoDB backend failed; the first request repeats it")
+        logger.debug(
+            "Warm-up of the DynamoDB backend failed; the first request repeats it",
+            exc_info=True,
+        )
 
 
 def start(runner: Any) -> None:
@@ -85,7 +88,7 @@ def wrap_context(context: ModuleType) -> None:
         start(runner)
 
     setattr(set_current_runner, MARKER, True)
-    context.set_current_runner = set_current_runner
+    setattr(context, "set_current_runner", set_current_runner)  # noqa: B010
 
 
 def install() -> None:

@@ -17,6 +17,7 @@ from pynenc_dynamodb.backend import DynamoDBStateBackend
 from pynenc_dynamodb.client import DynamoDBClient, build_boto3_client
 from pynenc_dynamodb.local import create_table, request_counts
 from tests.benchmarks import capacity, coldstart, overhead, report, scale, servers, summary
+from tests.benchmarks import first_task
 from tests.benchmarks.summary import Results
 from tests.benchmarks.workload import (
     CALLS_PER_LIFECYCLE,
@@ -362,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = workload(stack, url, lifecycles, sink, results)
         overhead_section(url, 300 if args.quick else 1500, sink, results)
         scale_section(url, args.quick, sink, results)
+        out(first_task.section(url), sink)
     coldstart_section(3 if args.quick else 11, sink, results)
     results["elapsed_s"] = time.perf_counter() - started
     print(f"\nbenchmark finished in {results['elapsed_s']:.0f} s", flush=True)
