@@ -25,10 +25,14 @@ SLOTS = {
     "MultiThreadRunner": {},
 }
 BACKENDS = ["DynamoDBStateBackend", "RedisStateBackend"]
-# pynenc 0.0.24's ProcessRunner resumes a paused waiter with SIGCONT and only then sets it
-# RUNNING (runner/process_runner.py:176-182, a batch write that overwrites any status,
-# orchestrator/redis_orchestrator.py:386-414). When the resumed pong fails first, its FAILED
-# is overwritten by RUNNING and ping waits for it for ever. Seen with RedisStateBackend too.
+# pynenc 0.0.24's ProcessRunner: once an awaited invocation is final, the parent sends
+# SIGCONT to its waiters and sets them RUNNING (runner/process_runner.py:175-182) with a
+# batch write that overwrites any status (orchestrator/redis_orchestrator.py:386-414). A
+# resumed waiter whose cached status of what it awaits is still fresh
+# (invocation/dist_invocation.py:110-115) registers as waiting again
+# (runner/process_runner.py:227-238), so the parent can resume it once more after it has
+# failed: pong's FAILED becomes RUNNING, and ping waits on it for ever. Seen with
+# RedisStateBackend too; slower state calls make it likelier.
 PROCESS_RUNNER_RACE = pytest.mark.xfail(
     strict=False,
     raises=subprocess.TimeoutExpired,
