@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from pynenc_dynamodb import builders, schema
-from pynenc_dynamodb.builders import Item
 from pynenc_dynamodb.aws import ClientSettings
+from pynenc_dynamodb.builders import Item
 from pynenc_dynamodb.client import DynamoDBClient, query_page
 from pynenc_dynamodb.payloads import PayloadCodec, PayloadPolicy
 from pynenc_dynamodb.per_process import once

@@ -16,8 +16,16 @@ from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.backend import DynamoDBStateBackend
 from pynenc_dynamodb.client import DynamoDBClient, build_boto3_client
 from pynenc_dynamodb.local import create_table, request_counts
-from tests.benchmarks import capacity, coldstart, overhead, report, scale, servers, summary
-from tests.benchmarks import first_task
+from tests.benchmarks import (
+    capacity,
+    coldstart,
+    first_task,
+    overhead,
+    report,
+    scale,
+    servers,
+    summary,
+)
 from tests.benchmarks.summary import Results
 from tests.benchmarks.workload import (
     CALLS_PER_LIFECYCLE,
