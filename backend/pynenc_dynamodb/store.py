@@ -16,9 +16,12 @@ from pynenc_dynamodb.per_process import once
 from pynenc_dynamodb.table import ensure_table
 
 
-def table_check_key(settings: ClientSettings, table_name: str) -> tuple[str, str, str, str]:
-    """One table check per process for each table of each endpoint and region."""
-    return ("table-check", settings.region, settings.effective_endpoint(), table_name)
+def table_check_key(
+    settings: ClientSettings, table_name: str, *checks: object
+) -> tuple[object, ...]:
+    """One table check per process for each table of each endpoint and region, and for
+    each way of checking it (``checks``: whether to create it, whether to check its TTL)."""
+    return ("table-check", settings.region, settings.effective_endpoint(), table_name, *checks)
 
 
 class DynamoDBStateStore:
@@ -76,7 +79,9 @@ class DynamoDBStateStore:
             return
         with self._check_lock:
             if not self._checked:
-                once(table_check_key(self.client.settings, self.table), self._check_table)
+                ttl = self.ttl_seconds > 0 and self.check_ttl
+                key = table_check_key(self.client.settings, self.table, self.create_table, ttl)
+                once(key, self._check_table)
                 self._checked = True
 
     def _check_table(self) -> None:
