@@ -8,20 +8,11 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from pynenc_dynamodb import builders, schema
-from pynenc_dynamodb.aws import ClientSettings
 from pynenc_dynamodb.builders import Item
 from pynenc_dynamodb.client import DynamoDBClient, query_page
 from pynenc_dynamodb.payloads import PayloadCodec, PayloadPolicy
-from pynenc_dynamodb.per_process import once
+from pynenc_dynamodb.per_process import kept
 from pynenc_dynamodb.table import ensure_table
-
-
-def table_check_key(
-    settings: ClientSettings, table_name: str, *checks: object
-) -> tuple[object, ...]:
-    """One table check per process for each table of each endpoint and region, and for
-    each way of checking it (``checks``: whether to create it, whether to check its TTL)."""
-    return ("table-check", settings.region, settings.effective_endpoint(), table_name, *checks)
 
 
 class DynamoDBStateStore:
@@ -74,17 +65,25 @@ class DynamoDBStateStore:
         self._check_lock = threading.Lock()
 
     def ensure_table(self) -> None:
-        """Check the table once per process (create it if allowed) before the first request."""
+        """Check the table once per store (create it if allowed) before the first request;
+        in a worker whose warm-up checked it already (see warmup.py), not again."""
         if self._checked:
             return
         with self._check_lock:
             if not self._checked:
-                ttl = self.ttl_seconds > 0 and self.check_ttl
-                key = table_check_key(self.client.settings, self.table, self.create_table, ttl)
-                once(key, self._check_table)
+                if kept(self.table_check_key()) is None:
+                    self.check_table()
                 self._checked = True
 
-    def _check_table(self) -> None:
+    def table_check_key(self) -> tuple[object, ...]:
+        """What a check of the table depends on: where it is, and how it is checked."""
+        settings = self.client.settings
+        ttl = self.ttl_seconds > 0 and self.check_ttl
+        where = (settings.region, settings.effective_endpoint(), self.table)
+        return ("table-check", *where, self.create_table, ttl)
+
+    def check_table(self) -> None:
+        """Check the table now (create it if allowed); see :func:`table.ensure_table`."""
         ensure_table(
             self.client,
             self.table,

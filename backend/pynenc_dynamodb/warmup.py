@@ -28,9 +28,9 @@ def warm(app: Any) -> None:
     """Build the boto3 client the backends of this worker process share; check the table.
 
     Runs in a daemon thread of a fresh worker. A worker holds two apps (the one its runner
-    was given, the one its task module builds), so two backends: both use this client. A
-    request that needs the client or the check waits for the warm-up instead of doing the
-    same work beside it.
+    was given, the one its task module builds), so two backends: both use this client and
+    skip the table check the warm-up made. A request that needs the client or the check
+    waits for the warm-up instead of doing the same work beside it.
 
     :param app: the pynenc app the worker runs
     """
@@ -62,7 +62,10 @@ def warm(app: Any) -> None:
         # One round only: a check that fails here is repeated, with every retry, by the
         # worker's first request, which raises; the warm-up delays it by one round at most.
         store.client = DynamoDBClient(replace(settings, max_attempts=1), factory=lambda _: client)
-        store.ensure_table()
+        check = store.table_check_key()
+        with preparing(check):  # the worker's backends wait for it, then skip their own
+            store.check_table()
+            keep(check, True)
     except Exception:
         logger.debug(
             "Warm-up of the DynamoDB backend failed; the first request repeats it",
