@@ -8,7 +8,7 @@ then). Once ``pynenc.util.subclasses`` loads, its subclass lookup is wrapped to 
 ``pynenc_dynamodb`` the first time a state backend class is looked up by name. Once
 ``pynenc.context`` loads, ``set_current_runner`` (which a ``PersistentProcessRunner`` or
 ``MultiThreadRunner`` worker calls as it starts) is wrapped to warm the worker's
-DynamoDB client up in the background (``pynenc_dynamodb.warmup``).
+DynamoDB client up in the background (``pynenc_dynamodb.state_backend.warmup``).
 Set ``PYNENC_DYNAMODB_NO_AUTOLOAD=1`` to switch both off.
 """
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 TARGET = "pynenc.util.subclasses"
 CONTEXT = "pynenc.context"
-# Marks a wrapped ``set_current_runner``; pynenc_dynamodb.warmup checks the same name.
+# Marks a wrapped ``set_current_runner``; pynenc_dynamodb.state_backend.warmup checks the same name.
 MARKER = "_pynenc_dynamodb_warm_up"
 
 
@@ -36,7 +36,7 @@ def _warm_up(runner: Any) -> None:
     try:
         if runner.app.conf.state_backend_cls != "DynamoDBStateBackend":
             return
-        from pynenc_dynamodb.warmup import warm
+        from pynenc_dynamodb.state_backend.warmup import warm
 
         warm(runner.app)
     except Exception as exc:  # noqa: BLE001 - the worker's first request raises it again

@@ -12,12 +12,12 @@ import pytest
 from pynenc import Pynenc
 
 import pynenc_dynamodb  # noqa: F401 - registers the backend classes
-from pynenc_dynamodb.aws import ClientSettings
-from pynenc_dynamodb.client import DynamoDBClient
-from pynenc_dynamodb.local import DEFAULT_BUCKET, LocalEndpointProcess
-from pynenc_dynamodb.table import ensure_table
-from tests.api_events import HANDLER, purge, seg
-from tests.endpoints import DynaliteProcess, StoreEndpoint
+from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
+from pynenc_dynamodb.aws.settings import ClientSettings
+from pynenc_dynamodb.local.endpoint import DEFAULT_BUCKET, LocalEndpointProcess
+from pynenc_dynamodb.table.lifecycle import ensure_table
+from tests.helpers.api_events import HANDLER, purge, seg
+from tests.helpers.endpoints import DynaliteProcess, StoreEndpoint
 
 TABLE = "pynenc-tests"
 
@@ -47,7 +47,8 @@ def dynalite(endpoint: LocalEndpointProcess) -> Iterator[StoreEndpoint]:
 
 
 def store_endpoint_named(request: pytest.FixtureRequest, name: str) -> StoreEndpoint:
-    """The running DynamoDB implementation ``name`` (see :data:`tests.endpoints.ENDPOINTS`)."""
+    """The running DynamoDB implementation ``name`` (one of
+    :data:`tests.helpers.endpoints.ENDPOINTS`)."""
     if name == "dynalite":
         found: StoreEndpoint = request.getfixturevalue("dynalite")
         return found
@@ -93,7 +94,7 @@ def make_app(request: pytest.FixtureRequest) -> Iterator[AppFactory]:
 @pytest.fixture(scope="session")
 def state_api(endpoint: LocalEndpointProcess) -> Iterator[Any]:
     """The state API's handler behind a local HTTP server, storing into ``endpoint``."""
-    from pynenc_dynamodb.api_server import LocalApiProcess
+    from pynenc_dynamodb.local.api_server import LocalApiProcess
 
     with LocalApiProcess(endpoint.url, TABLE) as api:
         yield api
@@ -113,7 +114,7 @@ def api_config(state_api: Any) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def api(endpoint: LocalEndpointProcess) -> Iterator[ModuleType]:
     """The handler module, imported with the function's environment as Lambda would."""
-    from pynenc_dynamodb.api_server import create_cursor_secret
+    from pynenc_dynamodb.local.api_server import create_cursor_secret
 
     environment = {
         "STATE_TABLE_NAME": TABLE,

@@ -9,6 +9,9 @@ from pynenc_dynamodb.errors import (
     DynamoDBStateBackendError,
     InvalidKeyError,
     ItemTooLargeError,
+    PayloadError,
+    RequestTooLargeError,
+    StateApiError,
     TableNotFoundError,
     TableSchemaError,
     UnrestoredTaskError,
@@ -17,13 +20,13 @@ from pynenc_dynamodb.errors import (
 # Importing the backends registers them with pynenc. The state API's Lambda function uses
 # the store alone and ships without pynenc: a smaller package and a faster cold start.
 if find_spec("pynenc") is not None:
-    from pynenc_dynamodb.api_backend import (
+    from pynenc_dynamodb.state_backend.api import (
         ConfigStateBackendDynamoDBApi,
         DynamoDBApiStateBackend,
     )
-    from pynenc_dynamodb.backend import DynamoDBStateBackend
-    from pynenc_dynamodb.conf import ConfigStateBackendDynamoDB
-    from pynenc_dynamodb.warmup import install as _install_warm_up
+    from pynenc_dynamodb.state_backend.conf import ConfigStateBackendDynamoDB
+    from pynenc_dynamodb.state_backend.dynamodb import DynamoDBStateBackend
+    from pynenc_dynamodb.state_backend.warmup import install as _install_warm_up
 
     _install_warm_up()
 
@@ -38,6 +41,9 @@ __all__ = [
     "DynamoDBStateBackendError",
     "InvalidKeyError",
     "ItemTooLargeError",
+    "PayloadError",
+    "RequestTooLargeError",
+    "StateApiError",
     "TableNotFoundError",
     "TableSchemaError",
     "UnrestoredTaskError",

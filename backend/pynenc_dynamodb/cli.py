@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from pynenc_dynamodb.local import (
+from pynenc_dynamodb.local.endpoint import (
     DEFAULT_PORT,
     LocalEndpoint,
     LoopbackServer,
@@ -67,7 +67,7 @@ def _local(args: argparse.Namespace) -> int:
 
 
 def _api(args: argparse.Namespace) -> int:
-    from pynenc_dynamodb.api_server import LocalApiServer, point_app_at_api
+    from pynenc_dynamodb.local.api_server import LocalApiServer, point_app_at_api
 
     endpoint: LocalEndpoint | None = None
     dynamodb_url = args.dynamodb_url

@@ -128,3 +128,47 @@ class UnrestoredTaskError(DynamoDBStateBackendError):
 class PayloadError(DynamoDBStateBackendError):
     """A stored payload cannot be read back intact: its object is missing or its digest
     does not match what was written. Never returned as data."""
+
+
+class StateApiError(DynamoDBStateBackendError):
+    """The state API refused a request, or kept failing after every retry.
+
+    :param method: HTTP method of the request
+    :param path: path of the request
+    :param status: HTTP status, 0 when no answer came
+    :param code: the API's error code, or the exception class name
+    :param message: what went wrong
+    """
+
+    def __init__(self, method: str, path: str, status: int, code: str, message: str) -> None:
+        self.status = status
+        self.code = code
+        super().__init__(f"State API {method} {path} failed ({status} {code}): {message}")
+
+
+class RequestTooLargeError(StateApiError, ItemTooLargeError):
+    """The state API refused a request body as too large (413): nothing was written.
+
+    An :class:`~pynenc_dynamodb.errors.ItemTooLargeError`, like the direct backend raises
+    for a value it cannot store, so callers handle both alike.
+
+    :param method: HTTP method of the request
+    :param path: path of the request
+    :param size: size of the request body in bytes
+    :param limit: the API's limit in bytes, 0 when the answer did not name it
+    :param message: what the API answered
+    """
+
+    def __init__(self, method: str, path: str, size: int, limit: int, message: str) -> None:
+        self.status = 413
+        self.code = "BodyTooLarge"
+        self.field = "request body"
+        self.size = size
+        self.limit = limit
+        bound = f"the limit is {limit} bytes" if limit else "the API did not name its limit"
+        # Neither parent's message fits: set it directly, past their __init__.
+        Exception.__init__(
+            self,
+            f"State API {method} {path}: the request body is too large ({size} bytes; "
+            f"{bound}). Nothing was written. {message}".rstrip(),
+        )

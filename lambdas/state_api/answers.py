@@ -1,7 +1,7 @@
 """The state API's answers: JSON without ASCII escaping, and never more than Lambda can
 return. Lambda returns at most 6 MB of response, the answer being a JSON string inside the
 runtime's own JSON with its status and headers; answers keep 64 KiB below that. A listing
-page ends early with a cursor (:mod:`pynenc_dynamodb.api_pages`), a body that could never be
+page ends early with a cursor (:mod:`pynenc_dynamodb.api.pages`), a body that could never be
 read back is refused when written, and one stored past the API that no answer can hold is
 refused when read."""
 
@@ -11,7 +11,7 @@ from typing import Any, Final
 from aws_lambda_powertools.event_handler import Response
 from request_parsing import ApiError
 
-from pynenc_dynamodb.api_pages import AnswerTooLargeError, answer_bytes
+from pynenc_dynamodb.api.pages import AnswerTooLargeError, answer_bytes
 
 MAX_ANSWER_BYTES: Final = 6 * 1024 * 1024 - 64 * 1024
 # What ``{"body": ...}`` adds around a body.

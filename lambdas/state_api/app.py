@@ -2,7 +2,7 @@
 
 API Gateway HTTP API (payload format 2.0) with AWS_IAM authorization calls :func:`handler`.
 Bodies carry the serialized strings pynenc already produces; nothing here deserializes a
-payload or imports user code. The routes are :data:`pynenc_dynamodb.routes.ROUTES`, the
+payload or imports user code. The routes are :data:`pynenc_dynamodb.api.routes.ROUTES`, the
 table the client builds its paths from; each names its handler in :data:`HANDLERS`. A path
 not spelled the one way that table spells it is a 400, so IAM policies naming paths hold.
 Listings are paged behind HMAC-signed, expiring cursors bound to the path they were issued
@@ -40,14 +40,14 @@ from cursors import CursorSigner, is_key
 from request_parsing import ApiError, ident, page_limit, timestamp
 from request_parsing import json_body as parse_json_body
 
-from pynenc_dynamodb import api_pages as pages
-from pynenc_dynamodb import routes, schema
-from pynenc_dynamodb.aws import ClientSettings
-from pynenc_dynamodb.blobs import S3BlobStore
-from pynenc_dynamodb.client import DynamoDBClient
+from pynenc_dynamodb.api import pages, routes
+from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
+from pynenc_dynamodb.aws.s3 import S3BlobStore
+from pynenc_dynamodb.aws.settings import ClientSettings
 from pynenc_dynamodb.errors import InvalidKeyError, ItemTooLargeError
-from pynenc_dynamodb.payloads import PayloadCodec, PayloadPolicy
-from pynenc_dynamodb.store import DynamoDBStateStore
+from pynenc_dynamodb.table import schema
+from pynenc_dynamodb.table.payloads import PayloadCodec, PayloadPolicy
+from pynenc_dynamodb.table.store import DynamoDBStateStore
 
 TABLE_NAME = os.environ.get("STATE_TABLE_NAME", "")
 TTL_SECONDS = int(os.environ.get("STATE_TTL_SECONDS", "0"))
@@ -144,7 +144,7 @@ def store(app_id: str) -> DynamoDBStateStore:
     )
 
 
-# -- the operations, by route name (pynenc_dynamodb.routes) --------------------------------
+# -- the operations, by route name (pynenc_dynamodb.api.routes) --------------------------------
 # Parameters arrive decoded from their one spelling; ids are validated by the store.
 
 
@@ -279,7 +279,7 @@ HANDLERS: dict[str, Callable[..., Response[str]]] = {
 
 @app.route(".+", method=["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"])
 def dispatch() -> Response[str]:
-    """Route by :data:`pynenc_dynamodb.routes.ROUTES`: its one pattern per route serves
+    """Route by :data:`pynenc_dynamodb.api.routes.ROUTES`: its one pattern per route serves
     the routing, the 405 answer and the metrics' route name."""
     method = app.current_event.http_method.upper()
     path = app.current_event.path

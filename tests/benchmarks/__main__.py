@@ -12,10 +12,10 @@ from typing import Any
 
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
-from pynenc_dynamodb.aws import ClientSettings
-from pynenc_dynamodb.backend import DynamoDBStateBackend
-from pynenc_dynamodb.client import DynamoDBClient, build_boto3_client
-from pynenc_dynamodb.local import create_table, request_counts
+from pynenc_dynamodb.aws.dynamodb import DynamoDBClient, build_boto3_client
+from pynenc_dynamodb.aws.settings import ClientSettings
+from pynenc_dynamodb.local.endpoint import create_table, request_counts
+from pynenc_dynamodb.state_backend.dynamodb import DynamoDBStateBackend
 from tests.benchmarks import (
     capacity,
     coldstart,

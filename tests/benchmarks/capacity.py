@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from pynenc_dynamodb import builders, schema
-from pynenc_dynamodb.builders import Item
+from pynenc_dynamodb.table import builders, schema
+from pynenc_dynamodb.table.builders import Item
 from tests.benchmarks.workload import STATUSES, WORKFLOW_TASK
 
 # On-demand prices, us-east-1 (after AWS's November 2024 reduction). Assumptions: not

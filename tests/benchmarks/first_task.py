@@ -36,7 +36,7 @@ ROUNDS = 5
 
 def child_env(runner: str, backend: str, url: str, redis_port: int) -> dict[str, str]:
     """The environment of one child run: one worker process, Redis broker and orchestrator."""
-    from pynenc_dynamodb.local import point_app_at
+    from pynenc_dynamodb.local.endpoint import point_app_at
 
     env = {
         **os.environ,
@@ -137,7 +137,7 @@ def measure(url: str, redis_port: int, settle: float, rounds: int) -> dict[tuple
 
 def section(url: str, settle: float = SETTLE_SECONDS, rounds: int = ROUNDS) -> list[str]:
     """The report section; starts its own redis-server, stores into the endpoint ``url``."""
-    from pynenc_dynamodb.local import create_table
+    from pynenc_dynamodb.local.endpoint import create_table
     from tests.benchmarks import report, servers
 
     create_table(url, TABLE)

@@ -18,11 +18,11 @@ from typing import Any
 
 from pynenc import Pynenc
 
-from pynenc_dynamodb import builders, schema
-from pynenc_dynamodb.aws import ClientSettings
-from pynenc_dynamodb.backend import DynamoDBStateBackend
-from pynenc_dynamodb.client import DynamoDBClient
-from pynenc_dynamodb.store import DynamoDBStateStore
+from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
+from pynenc_dynamodb.aws.settings import ClientSettings
+from pynenc_dynamodb.state_backend.dynamodb import DynamoDBStateBackend
+from pynenc_dynamodb.table import builders, schema
+from pynenc_dynamodb.table.store import DynamoDBStateStore
 from tests.benchmarks.workload import new_invocation
 
 TARGET_RATIO = 1.15

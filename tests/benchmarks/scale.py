@@ -1,7 +1,7 @@
 """Scale: listing runs, reading history and purging an app at growing sizes.
 
 Items are loaded with BatchWriteItem through the store's client, keys from
-:mod:`pynenc_dynamodb.schema`. Each measure is taken twice: once for time, once under
+:mod:`pynenc_dynamodb.table.schema`. Each measure is taken twice: once for time, once under
 tracemalloc for peak memory (tracemalloc slows Python down, so it never times).
 """
 
@@ -18,11 +18,11 @@ from pynenc.invocation.status import InvocationStatus
 from pynenc.state_backend.base_state_backend import InvocationHistory
 from pynenc.workflow import WorkflowIdentity
 
-from pynenc_dynamodb import builders, schema
-from pynenc_dynamodb.aws import ClientSettings
-from pynenc_dynamodb.builders import Item
-from pynenc_dynamodb.client import DynamoDBClient
-from pynenc_dynamodb.store import DynamoDBStateStore
+from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
+from pynenc_dynamodb.aws.settings import ClientSettings
+from pynenc_dynamodb.table import builders, schema
+from pynenc_dynamodb.table.builders import Item
+from pynenc_dynamodb.table.store import DynamoDBStateStore
 from tests.benchmarks.workload import WORKFLOW_TASK, BotocoreCounter
 
 BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)

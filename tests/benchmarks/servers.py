@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, ExitStack
 from typing import Any
 
-from pynenc_dynamodb.local import LocalEndpointProcess, free_port, request_counts
+from pynenc_dynamodb.local.endpoint import LocalEndpointProcess, free_port, request_counts
 
 
 class RedisServer:
@@ -58,8 +58,8 @@ def start_api(stack: ExitStack, dynamodb_url: str, table: str) -> tuple[str | No
     :param table: the state table
     """
     try:
-        import pynenc_dynamodb.api_backend  # noqa: F401 - registers the backend class
-        from pynenc_dynamodb.api_server import LocalApiProcess, default_handler_path
+        import pynenc_dynamodb.state_backend.api  # noqa: F401 - registers the backend class
+        from pynenc_dynamodb.local.api_server import LocalApiProcess, default_handler_path
     except ImportError as exc:
         return None, f"DynamoDBApiStateBackend not importable: {exc}"
     if not default_handler_path().is_file():

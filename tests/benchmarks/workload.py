@@ -22,7 +22,7 @@ from pynenc.invocation.status import InvocationStatus
 from pynenc.task import Task
 from pynenc.workflow import WorkflowIdentity
 
-from tests import contract_tasks
+from tests.helpers import contract_tasks
 
 STATUSES = [
     InvocationStatus.REGISTERED,
@@ -48,7 +48,7 @@ WORKFLOW_OPS = [
 OPS = LIFECYCLE_OPS + WORKFLOW_OPS
 # Calls of each operation per lifecycle.
 CALLS_PER_LIFECYCLE = {op: 4 if op == "add_history" else 1 for op in OPS}
-WORKFLOW_TASK = "tests.contract_tasks.add"
+WORKFLOW_TASK = "tests.helpers.contract_tasks.add"
 # Lifecycles whose requests are counted call by call, before the timed pass.
 COUNTED_LIFECYCLES = 20
 

@@ -6,7 +6,7 @@ import threading
 import time
 from typing import Any
 
-from pynenc_dynamodb.local import LocalEndpointProcess, point_app_at, request_counts
+from pynenc_dynamodb.local.endpoint import LocalEndpointProcess, point_app_at, request_counts
 
 TABLE = "pynenc-demo"
 

@@ -1,0 +1,1 @@
+"""pynenc state backends over a store: the table directly, or the state API."""

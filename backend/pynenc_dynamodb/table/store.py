@@ -1,0 +1,350 @@
+"""App-scoped state operations on serialized strings: what the pynenc adapter and the
+Lambda handlers share. Nothing here deserializes a payload or imports user code."""
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from pynenc_dynamodb.aws.dynamodb import DynamoDBClient, query_page
+from pynenc_dynamodb.aws.per_process import kept
+from pynenc_dynamodb.table import builders, schema
+from pynenc_dynamodb.table.builders import Item
+from pynenc_dynamodb.table.lifecycle import ensure_table
+from pynenc_dynamodb.table.payloads import PayloadCodec, PayloadPolicy
+
+
+class DynamoDBStateStore:
+    """Reads and writes one app's state in the single table.
+
+    :param client: the choke point every request goes through
+    :param table_name: the state table
+    :param app_id: the app whose items this store reads and writes
+    :param ttl_seconds: lifetime of every item written; 0 keeps items forever
+    :param page_size: items per Query page
+    :param create_table: create the table on first use if it is missing
+    :param table_wait_seconds: longest wait for a table being created to become ACTIVE
+    :param check_ttl: with ``ttl_seconds``, check once that the table's TTL is on
+    :param codec: how bodies are stored (compression, S3); inline text by default
+    """
+
+    def __init__(
+        self,
+        *,
+        client: DynamoDBClient,
+        table_name: str,
+        app_id: str,
+        ttl_seconds: int = 0,
+        page_size: int = 100,
+        create_table: bool = False,
+        codec: PayloadCodec | None = None,
+        table_wait_seconds: float = 120.0,
+        check_ttl: bool = True,
+    ) -> None:
+        schema.validate_app_id(app_id)
+        self.codec = codec or PayloadCodec(app_id, PayloadPolicy())
+        self.client = client
+        self.table = table_name
+        self.app_id = app_id
+        self.ttl_seconds = ttl_seconds
+        self.page_size = page_size
+        self.create_table = create_table
+        self.table_wait_seconds = table_wait_seconds
+        self.check_ttl = check_ttl
+        self._checked = False
+        self._check_lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        del state["_check_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._check_lock = threading.Lock()
+
+    def ensure_table(self) -> None:
+        """Check the table once per store (create it if allowed) before the first request;
+        in a worker whose warm-up checked it already (see warmup.py), not again."""
+        if self._checked:
+            return
+        with self._check_lock:
+            if not self._checked:
+                if kept(self.table_check_key()) is None:
+                    self.check_table()
+                self._checked = True
+
+    def table_check_key(self) -> tuple[object, ...]:
+        """What a check of the table depends on: where it is, and how it is checked."""
+        settings = self.client.settings
+        ttl = self.ttl_seconds > 0 and self.check_ttl
+        where = (settings.region, settings.effective_endpoint(), self.table)
+        return ("table-check", *where, self.create_table, ttl)
+
+    def check_table(self) -> None:
+        """Check the table now (create it if allowed); see :func:`table.ensure_table`."""
+        ensure_table(
+            self.client,
+            self.table,
+            self.create_table,
+            wait_seconds=self.table_wait_seconds,
+            ttl_seconds=self.ttl_seconds,
+            check_ttl=self.check_ttl,
+        )
+
+    # -- single items -------------------------------------------------------------------
+
+    def _put(
+        self,
+        key: schema.Key,
+        body: str,
+        what: str,
+        extra: schema.Key | None = None,
+        keep_forever: bool = False,
+    ) -> None:
+        # Keys are built (and validated) by the caller, and the table checked, before the
+        # body can reach S3: a rejected write leaves no object behind.
+        self.ensure_table()
+        attributes = self.codec.encode(body, what)
+        expires_at = None if keep_forever else builders.expiry(self.ttl_seconds)
+        item = builders.build_item(key, attributes, expires_at, extra)
+        builders.check_size(item, what)
+        self.client.put(builders.put_item(self.table, item))
+
+    def _get(self, key: schema.Key) -> str | None:
+        self.ensure_table()
+        item = self.client.get(builders.get_item(self.table, key))
+        if item is None or builders.is_expired(item):
+            return None
+        return self.codec.decode(item)
+
+    def _query(self, request: builders.Request) -> Iterator[Item]:
+        self.ensure_table()
+        for item in self.client.query(request):
+            if not builders.is_expired(item):
+                yield item
+
+    def _bodies(self, request: builders.Request) -> Iterator[str]:
+        return (self.codec.decode(item) for item in self._query(request))
+
+    # -- listing requests: shared by the lazy iterators and the state API's pages -------
+
+    def history_request(self, invocation_id: str, limit: int = 0) -> builders.Request:
+        prefix = schema.history_prefix(self.app_id, invocation_id)
+        return builders.query_prefix(self.table, prefix, limit or self.page_size)
+
+    def sub_invocations_request(self, workflow_id: str, limit: int = 0) -> builders.Request:
+        prefix = schema.sub_invocations_prefix(self.app_id, workflow_id)
+        return builders.query_prefix(self.table, prefix, limit or self.page_size)
+
+    def workflow_types_request(self, limit: int = 0) -> builders.Request:
+        pk = schema.workflow_types_partition(self.app_id)
+        return builders.query_partition(self.table, pk, limit or self.page_size)
+
+    def workflow_runs_request(self, workflow_task_id: str, limit: int = 0) -> builders.Request:
+        """Runs of one workflow type, newest first, through the GSI."""
+        pk = schema.workflow_runs_partition(self.app_id, workflow_task_id)
+        return builders.query_index_newest_first(self.table, pk, limit or self.page_size)
+
+    def app_infos_request(self, limit: int = 0) -> builders.Request:
+        return builders.query_partition(self.table, schema.APPS_PARTITION, limit or self.page_size)
+
+    # -- single items and their listings ------------------------------------------------
+
+    def put_invocation(self, invocation_id: str, body: str) -> None:
+        self._put(schema.invocation_key(self.app_id, invocation_id), body, "invocation")
+
+    def get_invocation(self, invocation_id: str) -> str | None:
+        return self._get(schema.invocation_key(self.app_id, invocation_id))
+
+    def add_history(
+        self, invocation_id: str, timestamp: datetime, body: str, record_id: str | None = None
+    ) -> None:
+        """Append one history record as its own item; earlier records are never rewritten.
+
+        :param record_id: unique per record; a retry with the same id overwrites, never doubles
+        """
+        key = schema.history_key(
+            self.app_id, invocation_id, timestamp, record_id or uuid.uuid4().hex
+        )
+        self._put(key, body, "history record")
+
+    def get_history(self, invocation_id: str) -> Iterator[str]:
+        """History records in timestamp order, one page at a time."""
+        return self._bodies(self.history_request(invocation_id))
+
+    def put_result(self, invocation_id: str, body: str) -> None:
+        self._put(schema.result_key(self.app_id, invocation_id), body, "result")
+
+    def get_result(self, invocation_id: str) -> str | None:
+        return self._get(schema.result_key(self.app_id, invocation_id))
+
+    def put_exception(self, invocation_id: str, body: str) -> None:
+        self._put(schema.exception_key(self.app_id, invocation_id), body, "exception")
+
+    def get_exception(self, invocation_id: str) -> str | None:
+        return self._get(schema.exception_key(self.app_id, invocation_id))
+
+    def put_workflow_data(self, workflow_id: str, key: str, body: str) -> None:
+        item_key = schema.workflow_data_key(self.app_id, workflow_id, key)
+        self._put(item_key, body, "workflow data value")
+
+    def get_workflow_data(self, workflow_id: str, key: str) -> str | None:
+        return self._get(schema.workflow_data_key(self.app_id, workflow_id, key))
+
+    def put_deterministic_value(self, workflow_id: str, key: str, body: str) -> None:
+        item_key = schema.deterministic_value_key(self.app_id, workflow_id, key)
+        self._put(item_key, body, "deterministic value")
+
+    def get_deterministic_value(self, workflow_id: str, key: str) -> str | None:
+        return self._get(schema.deterministic_value_key(self.app_id, workflow_id, key))
+
+    def put_app_info(self, app_id: str, body: str) -> None:
+        # pynenc registers an app once, when it starts: its entry must outlive the TTL.
+        self._put(schema.app_info_key(app_id), body, "app info", keep_forever=True)
+
+    def get_app_info(self, app_id: str) -> str | None:
+        return self._get(schema.app_info_key(app_id))
+
+    def all_app_infos(self) -> Iterator[str]:
+        return self._bodies(self.app_infos_request())
+
+    # -- workflows ----------------------------------------------------------------------
+
+    def put_sub_invocation(self, workflow_id: str, sub_invocation_id: str) -> None:
+        key = schema.sub_invocation_key(self.app_id, workflow_id, sub_invocation_id)
+        self._put(key, sub_invocation_id, "sub-invocation")
+
+    def sub_invocations(self, workflow_id: str) -> Iterator[str]:
+        return self._bodies(self.sub_invocations_request(workflow_id))
+
+    def put_workflow_run(
+        self,
+        workflow_task_id: str,
+        workflow_id: str,
+        body: str,
+        timestamp: datetime | None = None,
+    ) -> None:
+        """The type's registry entry, then the run; a workflow id stored again under
+        another type takes that type's entry away once it has no other run.
+
+        Two PutItems, the same write units as one batch of both; the run's answers with the
+        run it replaced, which is how a type change is seen without a read.
+        """
+        timestamp = timestamp or datetime.now(UTC)
+        expires_at = builders.expiry(self.ttl_seconds)
+        index_keys = schema.workflow_run_index_keys(
+            self.app_id, workflow_task_id, workflow_id, timestamp
+        )
+        # The GSI projects the body, not the pointer: a run stays in its item.
+        attributes = self.codec.encode(body, "workflow run", allow_offload=False)
+        run = builders.build_item(
+            schema.workflow_run_key(self.app_id, workflow_id), attributes, expires_at, index_keys
+        )
+        # Rewritten with every run, so the type expires only after its last run does.
+        registry = builders.build_item(
+            schema.workflow_type_key(self.app_id, workflow_task_id),
+            workflow_task_id,
+            expires_at,
+        )
+        builders.check_size(run, "workflow run")
+        self.ensure_table()
+        # The entry first: a listed type may briefly have no run, a run never lacks its type.
+        self.client.put(builders.put_item(self.table, registry))
+        answer = self.client.call("PutItem", builders.put_item_returning_old(self.table, run))
+        old_runs = (answer.get("Attributes") or {}).get(schema.GSI1_PK, {}).get("S")
+        if old_runs and old_runs != index_keys[schema.GSI1_PK]["S"]:
+            self._drop_type_if_empty(old_runs, run[schema.GSI1_SK]["S"])
+
+    def _drop_type_if_empty(self, runs_partition: str, moved_sort_key: str) -> None:
+        """Delete the registry entry of the type whose runs are ``runs_partition`` when the
+        index holds no run of it but the one that moved away (still listed while the index
+        catches up). A first run of that type stored in the same instant by another
+        worker may not be in the index yet: its next run lists the type again.
+        """
+        moved = schema.run_index_workflow(moved_sort_key)
+        request = builders.query_index_newest_first(self.table, runs_partition, 2)
+        items, _ = query_page(self.client, request)
+        others = [i for i in items if schema.run_index_workflow(i[schema.GSI1_SK]["S"]) != moved]
+        key = schema.workflow_type_key_of_runs_partition(self.app_id, runs_partition)
+        if not others and key is not None:
+            self.client.call("DeleteItem", builders.delete_item(self.table, key))
+
+    def workflow_types(self) -> Iterator[str]:
+        return self._bodies(self.workflow_types_request())
+
+    def workflow_runs(self, workflow_task_id: str) -> Iterator[str]:
+        """Runs of one workflow type, newest first, through the GSI."""
+        return self._bodies(self.workflow_runs_request(workflow_task_id))
+
+    def all_workflow_runs(self) -> Iterator[str]:
+        for workflow_task_id in self.workflow_types():
+            yield from self.workflow_runs(workflow_task_id)
+
+    # -- purge --------------------------------------------------------------------------
+
+    def purge(self) -> int:
+        """Delete every item of this app, 25 per request; other apps are never read.
+
+        The shared app-info registry entry is kept, as pynenc's Redis backend does.
+
+        :return: the number of items deleted
+        """
+        deleted = 0
+        batch: list[schema.Key] = []
+        # One buffer across partitions, so every request but the last deletes 25 items.
+        for pk in schema.app_partitions(self.app_id):
+            request = builders.query_partition(self.table, pk, 1000, keys_only=True)
+            for item in self._query_all(request):
+                batch.append(builders.key_of(item))
+                if len(batch) == builders.BATCH_WRITE_LIMIT:
+                    deleted += self._delete(batch)
+                    batch = []
+        if batch:
+            deleted += self._delete(batch)
+        # Objects go after the items that point at them: no reader follows a dead pointer.
+        return deleted + self.codec.purge()
+
+    def purge_step(
+        self, max_items: int, max_seconds: float, start: int = 0
+    ) -> tuple[int, int | None]:
+        """One bounded piece of a purge: delete at most ``max_items`` items, from partition
+        ``start`` of :func:`~pynenc_dynamodb.table.schema.app_partitions` on, starting no Query
+        after ``max_seconds`` (the first always runs); once no partition holds an item,
+        delete one page (up to 1,000) of the app's payload objects instead.
+
+        :param start: where the previous step stopped; 0 starts over
+        :return: how many items or objects were deleted, and where to resume (``None``
+            once the app has neither items nor objects left)
+        """
+        deadline = time.monotonic() + max_seconds
+        partitions = schema.app_partitions(self.app_id)
+        position, deleted, queries = start, 0, 0
+        while position < len(partitions):
+            if deleted >= max_items or (queries and time.monotonic() >= deadline):
+                return deleted, position
+            limit = min(1000, max_items - deleted)
+            request = builders.query_partition(self.table, partitions[position], limit, True)
+            self.ensure_table()
+            items, more = query_page(self.client, request)
+            queries += 1
+            if items:
+                deleted += self._delete([builders.key_of(item) for item in items])
+            if more is None:
+                position += 1
+        if deleted:
+            return deleted, position
+        # Objects go after the items that point at them: no reader follows a dead pointer.
+        objects = self.codec.purge_page()
+        return objects, position if objects else None
+
+    def _query_all(self, request: builders.Request) -> Iterator[Item]:
+        # Expired items are purged too: unlike reads, deletes must not skip them.
+        self.ensure_table()
+        return self.client.query(request)
+
+    def _delete(self, keys: list[schema.Key]) -> int:
+        for request in builders.batch_writes(self.table, deletes=keys):
+            self.client.batch_write(request)
+        return len(keys)

@@ -1,0 +1,134 @@
+"""The key schema: every id maps to exactly one key, prefixes never collide, and ids that
+cannot be stored are rejected with an error naming the field and the limit."""
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from pynenc_dynamodb.errors import InvalidKeyError
+from pynenc_dynamodb.table import schema
+
+
+def sk(key: schema.Key) -> str:
+    return key[schema.SK]["S"]
+
+
+def pk(key: schema.Key) -> str:
+    return key[schema.PK]["S"]
+
+
+def test_invocation_items_share_one_partition() -> None:
+    keys = [
+        schema.invocation_key("app", "inv-1"),
+        schema.result_key("app", "inv-1"),
+        schema.exception_key("app", "inv-1"),
+        schema.history_key("app", "inv-1", datetime(2026, 1, 1, tzinfo=UTC), "r1"),
+    ]
+    assert len({pk(k) for k in keys}) == 1
+    assert pk(keys[0]) in schema.app_partitions("app")
+    assert [sk(k) for k in keys[:3]] == ["inv-1#I", "inv-1#R", "inv-1#E"]
+
+
+def test_delimiter_is_escaped_so_prefixes_do_not_collide() -> None:
+    # Without escaping, "a#H#x" would read as history of invocation "a".
+    tricky = schema.invocation_key("app", "a#H#x")
+    assert sk(tricky) == "a%23H%23x#I"
+    prefix = schema.history_prefix("app", "a")
+    assert not sk(tricky).startswith(prefix.sk_prefix)
+    assert sk(schema.invocation_key("app", "50%")) == "50%25#I"
+
+
+def test_escaping_is_injective() -> None:
+    ids = ["a#b", "a%23b", "a%b", "a%25b", "a", "a#", "a%"]
+    keys = {sk(schema.invocation_key("app", i)) for i in ids}
+    assert len(keys) == len(ids)
+
+
+def test_history_keys_sort_by_time_across_time_zones() -> None:
+    early = datetime(2026, 1, 1, 12, 0, tzinfo=timezone(timedelta(hours=5)))  # 07:00 UTC
+    late = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
+    a = sk(schema.history_key("app", "i", late, "a"))
+    b = sk(schema.history_key("app", "i", early, "b"))
+    assert b < a
+
+
+def test_shard_is_stable_and_bounded() -> None:
+    partitions = {pk(schema.invocation_key("app", f"inv-{n}")) for n in range(500)}
+    assert partitions <= set(schema.app_partitions("app"))
+    assert len(partitions) == schema.SHARDS  # 500 ids spread over every shard
+    assert pk(schema.invocation_key("app", "x")) == pk(schema.invocation_key("app", "x"))
+
+
+def test_app_partitions_are_the_apps_own() -> None:
+    mine = schema.app_partitions("app")
+    theirs = schema.app_partitions("app2")
+    assert not set(mine) & set(theirs)
+    assert len(mine) == 2 * schema.SHARDS + 1
+    assert pk(schema.workflow_type_key("app", "t")) in mine
+    assert pk(schema.workflow_data_key("app", "wf", "k")) in mine
+    assert pk(schema.app_info_key("app")) not in mine
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (lambda: schema.invocation_key("", "i"), "app_id"),
+        (lambda: schema.invocation_key("app", ""), "invocation_id"),
+        (lambda: schema.workflow_data_key("app", "", "k"), "workflow_id"),
+        (lambda: schema.sub_invocation_key("app", "wf", ""), "sub_invocation_id"),
+        (lambda: schema.workflow_type_key("app", ""), "workflow_task_id"),
+    ],
+)
+def test_empty_ids_are_rejected(build: object, field: str) -> None:
+    with pytest.raises(InvalidKeyError, match="must not be empty") as info:
+        build()  # type: ignore[operator]
+    assert info.value.field == field
+
+
+def test_over_long_ids_name_the_limit() -> None:
+    with pytest.raises(InvalidKeyError) as info:
+        schema.invocation_key("app", "x" * (schema.MAX_ID_BYTES + 1))
+    assert info.value.field == "invocation_id"
+    assert f"the limit is {schema.MAX_ID_BYTES} bytes" in str(info.value)
+    # The limit counts escaped UTF-8 bytes, not characters.
+    with pytest.raises(InvalidKeyError, match="once '%' and '#' are escaped"):
+        schema.invocation_key("app", "#" * (schema.MAX_ID_BYTES // 3 + 1))
+    schema.invocation_key("app", "x" * schema.MAX_ID_BYTES)
+
+
+def test_largest_keys_fit_dynamodb_limits() -> None:
+    app = "a" * schema.MAX_APP_ID_BYTES
+    wf = "w" * schema.MAX_ID_BYTES
+    key = schema.workflow_data_key(app, wf, "k" * schema.MAX_DATA_KEY_BYTES)
+    assert len(pk(key).encode()) <= schema.MAX_PARTITION_KEY_BYTES
+    assert len(sk(key).encode()) <= schema.MAX_SORT_KEY_BYTES
+    hist = schema.history_key(app, wf, datetime.now(UTC), "r" * schema.MAX_ID_BYTES)
+    assert len(sk(hist).encode()) <= schema.MAX_SORT_KEY_BYTES
+
+
+def test_invalid_text_is_rejected() -> None:
+    with pytest.raises(InvalidKeyError, match="not valid Unicode") as info:
+        schema.invocation_key("app", "bad\ud800surrogate")
+    assert info.value.field == "invocation_id"
+    with pytest.raises(InvalidKeyError, match="expected text, got int"):
+        schema.invocation_key("app", 42)  # type: ignore[arg-type]
+
+
+def test_data_keys_may_be_empty_or_hold_any_text() -> None:
+    assert sk(schema.workflow_data_key("app", "wf", "")) == "wf#D#"
+    assert sk(schema.workflow_data_key("app", "wf", "é#/ %")) == "wf#D#é%23/ %25"
+
+
+def test_table_definition_matches_key_names() -> None:
+    table = schema.table_definition("t")
+    assert table["KeySchema"] == [
+        {"AttributeName": schema.PK, "KeyType": "HASH"},
+        {"AttributeName": schema.SK, "KeyType": "RANGE"},
+    ]
+    (gsi,) = table["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == schema.GSI1
+    assert set(gsi["Projection"]["NonKeyAttributes"]) == {
+        schema.BODY,
+        schema.ENCODING,
+        schema.EXPIRES_AT,
+    }

@@ -1,0 +1,232 @@
+"""template.yaml: transforms offline, lints clean, and its table is the schema's table."""
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from pynenc_dynamodb.table import schema
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def check() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "check_template", ROOT / "infra" / "check_template.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def template(check: ModuleType) -> dict[str, Any]:
+    return dict(check.load())
+
+
+@pytest.fixture(scope="module")
+def transformed(check: ModuleType, template: dict[str, Any]) -> dict[str, Any]:
+    return dict(check.transform_offline(template))
+
+
+def test_template_transforms_and_lints_clean(check: ModuleType) -> None:
+    assert check.findings() == []
+    assert check.main([]) == 0
+
+
+def _table(template: dict[str, Any]) -> dict[str, Any]:
+    return dict(template["Resources"]["StateTable"])
+
+
+def test_table_equals_schema_definition(template: dict[str, Any]) -> None:
+    table = _table(template)
+    props = table["Properties"]
+    expected = schema.table_definition("ignored")
+    assert props["KeySchema"] == expected["KeySchema"]
+    assert sorted(props["AttributeDefinitions"], key=str) == sorted(
+        expected["AttributeDefinitions"], key=str
+    )
+    assert props["BillingMode"] == expected["BillingMode"]
+    want = {i["IndexName"]: i for i in expected["GlobalSecondaryIndexes"]}
+    have = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
+    assert set(have) == set(want)
+    for name, index in want.items():
+        assert have[name]["KeySchema"] == index["KeySchema"]
+        assert have[name]["Projection"]["ProjectionType"] == index["Projection"]["ProjectionType"]
+        assert sorted(have[name]["Projection"].get("NonKeyAttributes", [])) == sorted(
+            index["Projection"].get("NonKeyAttributes", [])
+        )
+
+
+def test_table_is_protected(template: dict[str, Any]) -> None:
+    table = _table(template)
+    props = table["Properties"]
+    assert props["TimeToLiveSpecification"] == {
+        "AttributeName": schema.EXPIRES_AT,
+        "Enabled": True,
+    }
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["DeletionProtectionEnabled"] is True
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_every_route_requires_iam(transformed: dict[str, Any]) -> None:
+    apis = [r for r in transformed["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    assert len(apis) == 1
+    paths = apis[0]["Properties"]["Body"]["paths"]
+    operations = [op for methods in paths.values() for op in methods.values()]
+    assert operations
+    for operation in operations:
+        assert operation["security"] == [{"AWS_IAM": []}]
+        assert operation["x-amazon-apigateway-integration"]["payloadFormatVersion"] == "2.0"
+
+
+TABLE_ACTIONS = {
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+}
+OBJECT_ACTIONS = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+
+
+def test_function_policy_is_scoped_to_the_table_and_bucket(transformed: dict[str, Any]) -> None:
+    role = transformed["Resources"]["StateApiFunctionRole"]["Properties"]
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    granted: set[str] = set()
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"]
+        actions = {actions} if isinstance(actions, str) else set(actions)
+        granted |= actions
+        resource = statement["Resource"]
+        if actions <= TABLE_ACTIONS:
+            assert "*" not in str(resource)
+            assert "StateTable" in str(resource)
+        elif actions == {"secretsmanager:GetSecretValue"}:
+            # The cursor key's secret, and no other.
+            assert resource == {"Ref": "CursorSecret"}
+        elif actions <= OBJECT_ACTIONS:
+            # The bucket's objects, and nothing beyond this bucket.
+            assert resource == {"Fn::Sub": "${PayloadBucket.Arn}/*"}
+        else:
+            assert actions == {"s3:ListBucket"}
+            assert resource == {"Fn::GetAtt": ["PayloadBucket", "Arn"]}
+    assert granted == TABLE_ACTIONS | OBJECT_ACTIONS | {
+        "s3:ListBucket",
+        "secretsmanager:GetSecretValue",
+    }
+
+
+def test_function_environment_names_bucket_and_retention(template: dict[str, Any]) -> None:
+    variables = template["Resources"]["StateApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["PAYLOAD_BUCKET"] == {"Ref": "PayloadBucket"}
+    assert variables["STATE_TTL_SECONDS"] == {
+        "Fn::FindInMap": ["Retention", {"Ref": "RetentionDays"}, "Seconds"]
+    }
+    # Every allowed retention maps to its seconds, and objects outlive their items.
+    retention = template["Mappings"]["Retention"]
+    allowed = template["Parameters"]["RetentionDays"]["AllowedValues"]
+    assert {str(days) for days in allowed} == set(retention)
+    for days, row in retention.items():
+        assert row["Seconds"] == int(days) * 86400
+        assert row["ObjectDays"] == (int(days) + 1 if int(days) else 0)
+
+
+def _bucket(template: dict[str, Any]) -> dict[str, Any]:
+    return dict(template["Resources"]["PayloadBucket"])
+
+
+def test_payload_bucket_is_private_encrypted_and_retained(template: dict[str, Any]) -> None:
+    bucket = _bucket(template)
+    props = bucket["Properties"]
+    assert bucket["Type"] == "AWS::S3::Bucket"
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert bucket["UpdateReplacePolicy"] == "Retain"
+    assert template["Outputs"]["PayloadBucketName"]["Value"] == {"Ref": "PayloadBucket"}
+
+
+def test_payload_bucket_denies_plain_http(template: dict[str, Any]) -> None:
+    policy = template["Resources"]["PayloadBucketPolicy"]["Properties"]
+    assert policy["Bucket"] == {"Ref": "PayloadBucket"}
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert statement["Resource"] == [
+        {"Fn::GetAtt": ["PayloadBucket", "Arn"]},
+        {"Fn::Sub": "${PayloadBucket.Arn}/*"},
+    ]
+
+
+def test_payload_objects_expire_with_their_items_unless_kept(template: dict[str, Any]) -> None:
+    assert template["Conditions"]["ExpireState"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "RetentionDays"}, 0]}]
+    }
+    rules = _bucket(template)["Properties"]["LifecycleConfiguration"]["Rules"]
+    conditional = [r for r in rules if "Fn::If" in r]
+    assert len(conditional) == 1
+    condition, expire, otherwise = conditional[0]["Fn::If"]
+    assert condition == "ExpireState"
+    assert expire["Status"] == "Enabled"
+    assert expire["ExpirationInDays"] == {
+        "Fn::FindInMap": ["Retention", {"Ref": "RetentionDays"}, "ObjectDays"]
+    }
+    assert "Prefix" not in expire and "Filter" not in expire  # every object
+    assert otherwise == {"Ref": "AWS::NoValue"}
+
+
+def test_function_runtime_code_and_logs(template: dict[str, Any]) -> None:
+    resources = template["Resources"]
+    function = resources["StateApiFunction"]["Properties"]
+    assert template["Globals"]["Function"]["Runtime"] == "python3.12"
+    assert function["CodeUri"] == "lambdas/state_api/"
+    assert function["Handler"] == "app.handler"
+    assert (ROOT / function["CodeUri"] / "app.py").is_file()
+    layer = resources["StateApiLayer"]
+    assert layer["Properties"]["ContentUri"] == "backend/"
+    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert resources["StateApiLogGroup"]["Properties"]["RetentionInDays"] == {
+        "Ref": "LogRetentionDays"
+    }
+    assert set(template["Parameters"]) >= {"Stage", "LogLevel", "LogRetentionDays", "RetentionDays"}
+    assert set(template["Outputs"]) >= {
+        "ApiUrl",
+        "StateTableName",
+        "InvokePolicyArn",
+        "PayloadBucketName",
+    }
+
+
+def test_cursor_key_is_read_from_its_secret_not_the_environment(template: dict[str, Any]) -> None:
+    function = template["Resources"]["StateApiFunction"]["Properties"]
+    variables = function["Environment"]["Variables"]
+    # The ARN travels in the environment; the key itself never does.
+    assert variables["CURSOR_SECRET_ARN"] == {"Ref": "CursorSecret"}
+    assert not any("resolve:secretsmanager" in str(value) for value in variables.values())
+    assert template["Resources"]["CursorSecret"]["Type"] == "AWS::SecretsManager::Secret"
+
+
+def test_function_concurrency_is_reserved_by_a_parameter(template: dict[str, Any]) -> None:
+    function = template["Resources"]["StateApiFunction"]["Properties"]
+    assert function["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
+    parameter = template["Parameters"]["ReservedConcurrency"]
+    assert parameter["Type"] == "Number" and parameter["MinValue"] >= 1
