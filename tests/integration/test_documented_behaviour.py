@@ -23,14 +23,13 @@ from pynenc_dynamodb import (
     DynamoDBApiStateBackend,
     DynamoDBStateBackend,
     UnrestoredTaskError,
-    builders,
-    schema,
 )
 from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
 from pynenc_dynamodb.aws.retry import RetryPolicy
 from pynenc_dynamodb.aws.settings import ClientSettings
 from pynenc_dynamodb.errors import AsyncWriteError, ConfigurationError, DynamoDBRequestError
 from pynenc_dynamodb.local.endpoint import LocalEndpointProcess
+from pynenc_dynamodb.table import builders, schema
 from tests.conftest import TABLE, AppFactory, unique_app_id
 from tests.helpers import contract_tasks
 from tests.helpers.faults import FaultInjector
