@@ -351,6 +351,12 @@ def coldstart_section(runs: int, sink: list[str], results: Results) -> None:
     }
 
 
+def first_task_section(url: str, sink: list[str], results: Results) -> None:
+    lines, figures = first_task.section(url)
+    out(lines, sink)
+    results["first_task"] = figures
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every section; write the docs unless ``--quick``; 1 if a target was missed."""
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks")
@@ -371,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
         runs = workload(stack, url, lifecycles, sink, results)
         overhead_section(url, 300 if args.quick else 1500, sink, results)
         scale_section(url, args.quick, sink, results)
-        out(first_task.section(url), sink)
+        first_task_section(url, sink, results)
     coldstart_section(3 if args.quick else 11, sink, results)
     results["elapsed_s"] = time.perf_counter() - started
     print(f"\nbenchmark finished in {results['elapsed_s']:.0f} s", flush=True)

@@ -135,8 +135,11 @@ def measure(url: str, redis_port: int, settle: float, rounds: int) -> dict[tuple
     return results
 
 
-def section(url: str, settle: float = SETTLE_SECONDS, rounds: int = ROUNDS) -> list[str]:
-    """The report section; starts its own redis-server, stores into the endpoint ``url``."""
+def section(
+    url: str, settle: float = SETTLE_SECONDS, rounds: int = ROUNDS
+) -> tuple[list[str], dict[str, Any]]:
+    """The report section and its figures in seconds by ``runner/backend``; starts its own
+    redis-server, stores into the endpoint ``url``."""
     from pynenc_dynamodb.local.endpoint import create_table
     from tests.benchmarks import report, servers
 
@@ -169,7 +172,7 @@ def section(url: str, settle: float = SETTLE_SECONDS, rounds: int = ROUNDS) -> l
     header = ["runner", "state backend", "first ms", "steady ms", "first / steady"]
     header += ["worker first ms", "worker steady ms", "0.5 s task ms"]
     lines += report.table(header, rows)
-    return lines
+    return lines, {f"{runner}/{backend}": f for (runner, backend), f in results.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -160,7 +160,37 @@ def coldstart(results: Results) -> list[str]:
     ]
 
 
-SUMMARY_PARTS: list[Part] = [intro, backends_table, economy, cost, overhead, scale, coldstart]
+def fresh_workers(results: Results) -> list[str]:
+    figures = results.get("first_task")
+    if not figures:
+        return []
+    runners = sorted({name.split("/")[0] for name in figures})
+
+    def ms(runner: str, backend: str, figure: str) -> int:
+        return round(figures[f"{runner}/{backend}"][figure] * 1000)
+
+    parts = [
+        f"{runner} {ms(runner, 'DynamoDBStateBackend', 'first')} ms first, "
+        f"{ms(runner, 'DynamoDBStateBackend', 'steady')} ms steady (RedisStateBackend "
+        f"{ms(runner, 'RedisStateBackend', 'first')} / {ms(runner, 'RedisStateBackend', 'steady')})"
+        for runner in runners
+    ]
+    return [
+        "- **Fresh workers**: a no-op task end to end on a worker process just started, then "
+        "in steady state: " + "; ".join(parts) + "."
+    ]
+
+
+SUMMARY_PARTS: list[Part] = [
+    intro,
+    backends_table,
+    economy,
+    cost,
+    overhead,
+    scale,
+    coldstart,
+    fresh_workers,
+]
 
 
 # The README's line width.

@@ -5,6 +5,7 @@ invocation ids as JSON. The calling test reads the outcome back from DynamoDB.""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -51,12 +52,20 @@ def start(runner: str, env: dict[str, str]) -> "subprocess.Popen[str]":
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Its own process group: a run that stalls is killed with every worker it spawned.
+        start_new_session=True,
     )
 
 
 def finish(process: "subprocess.Popen[str]", timeout: float = 240) -> dict[str, object]:
-    """Wait for a run started by :func:`start`; its printed ids and results."""
-    out, err = process.communicate(timeout=timeout)
+    """Wait for a run started by :func:`start`; its printed ids and results. A run still
+    going after ``timeout`` is killed with its workers, so none outlives the test."""
+    try:
+        out, err = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise
     assert process.returncode == 0, err[-4000:]
     return dict(json.loads(out.strip().splitlines()[-1]))
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
-from pynenc_dynamodb.local.endpoint import DEFAULT_BUCKET, free_port
+from pynenc_dynamodb.local.endpoint import DEFAULT_BUCKET, ChildServer, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DYNALITE = ROOT / "node_modules" / "dynalite" / "cli.js"
@@ -46,7 +46,7 @@ class StoreEndpoint:
         return config
 
 
-class DynaliteProcess:
+class DynaliteProcess(ChildServer):
     """dynalite (installed by ``npm ci``) on a free loopback port, in memory.
 
     :param create_table_ms: how long a new table stays CREATING
@@ -83,18 +83,3 @@ class DynaliteProcess:
                     self.stop()
                     raise TimeoutError(f"dynalite did not listen on {self.url}") from None
                 time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -163,27 +163,6 @@ def test_background_errors_kept_are_bounded(app: Pynenc, monkeypatch: pytest.Mon
         app.state_backend.wait_for_all_async_operations()
 
 
-@pytest.fixture
-def no_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    for name in [
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_DYNAMODB",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-    ]:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
 @pytest.mark.usefixtures("no_aws_environment")
 def test_missing_region_names_the_setting() -> None:
     with pytest.raises(ConfigurationError, match="dynamodb_region") as info:

@@ -1,8 +1,6 @@
 """One resolver for every AWS client: DynamoDB, S3 and the state API's signer get the
 same region, credentials and botocore retries from the same settings."""
 
-from pathlib import Path
-
 import pytest
 
 from pynenc_dynamodb.api.client import ApiSettings, ApiStateStore
@@ -14,29 +12,7 @@ from pynenc_dynamodb.errors import ConfigurationError
 LOOPBACK = "http://127.0.0.1:1"
 
 
-@pytest.fixture
-def bare_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in [
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_DYNAMODB",
-        "AWS_ENDPOINT_URL_S3",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-    ]:
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
-@pytest.mark.usefixtures("bare_environment")
+@pytest.mark.usefixtures("no_aws_environment")
 def test_dynamodb_and_s3_share_region_and_botocore_attempts() -> None:
     settings = ClientSettings(region="eu-west-3", endpoint_url=LOOPBACK, max_attempts=8)
     dynamodb = build_boto3_client(settings)
@@ -50,7 +26,7 @@ def test_dynamodb_and_s3_share_region_and_botocore_attempts() -> None:
     assert s3.meta.config.s3["addressing_style"] == "path"
 
 
-@pytest.mark.usefixtures("bare_environment")
+@pytest.mark.usefixtures("no_aws_environment")
 def test_loopback_endpoints_get_the_local_region_and_credentials() -> None:
     settings = ClientSettings(endpoint_url=LOOPBACK)
     for client in (build_boto3_client(settings), S3BlobStore(settings, "bucket").client):
@@ -63,7 +39,7 @@ def test_loopback_endpoints_get_the_local_region_and_credentials() -> None:
     assert (credentials.access_key, credentials.secret_key) == LOCAL_CREDENTIALS
 
 
-@pytest.mark.usefixtures("bare_environment")
+@pytest.mark.usefixtures("no_aws_environment")
 def test_the_region_comes_from_the_environment_for_every_client(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -78,7 +54,7 @@ def test_the_region_comes_from_the_environment_for_every_client(
     assert region == "ap-south-1"
 
 
-@pytest.mark.usefixtures("bare_environment")
+@pytest.mark.usefixtures("no_aws_environment")
 def test_a_missing_region_names_each_clients_setting() -> None:
     with pytest.raises(ConfigurationError, match=r"No AWS region for DynamoDB.*dynamodb_region"):
         build_boto3_client(ClientSettings())
@@ -90,7 +66,7 @@ def test_a_missing_region_names_each_clients_setting() -> None:
         api._credentials()
 
 
-@pytest.mark.usefixtures("bare_environment")
+@pytest.mark.usefixtures("no_aws_environment")
 def test_missing_credentials_are_named_for_aws_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", "eu-west-1")
     with pytest.raises(ConfigurationError, match="No AWS credentials found for DynamoDB"):
@@ -99,7 +75,7 @@ def test_missing_credentials_are_named_for_aws_endpoints(monkeypatch: pytest.Mon
         ApiStateStore(ApiSettings("https://api.example.invalid"), "app")._credentials()
 
 
-@pytest.mark.usefixtures("bare_environment")
+@pytest.mark.usefixtures("no_aws_environment")
 def test_aws_region_is_honoured_as_lambda_and_ecs_set_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", "sa-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "id")

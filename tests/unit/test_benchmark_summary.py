@@ -104,6 +104,15 @@ def fake_results() -> Results:
                 "layer": {"unzipped": 0.3, "zip": 0.1},
             },
         },
+        "first_task": {
+            f"{runner}/{backend}": {"first": first, "steady": steady}
+            for runner, backend, first, steady in [
+                ("MultiThreadRunner", "DynamoDBStateBackend", 0.143, 0.133),
+                ("MultiThreadRunner", "RedisStateBackend", 0.427, 0.109),
+                ("PersistentProcessRunner", "DynamoDBStateBackend", 0.141, 0.130),
+                ("PersistentProcessRunner", "RedisStateBackend", 0.426, 0.108),
+            ]
+        },
     }
 
 
@@ -130,6 +139,10 @@ def test_summary_figures_and_labels_come_from_the_results() -> None:
     assert "peak memory between 2.0 and 5.0 MiB from 1k to 3k items" in text
     assert "**1.05x** (target 1.2x)" in text
     assert "2.25 MB zipped (6.55 MB unzipped), the layer 0.10 MB" in text
+    assert (
+        "MultiThreadRunner 143 ms first, 133 ms steady (RedisStateBackend 427 / 109); "
+        "PersistentProcessRunner 141 ms first, 130 ms steady (RedisStateBackend 426 / 108)"
+    ) in text
     # Nothing of the previous hand-written summary survives in a generated one.
     assert "300" not in text and "50,000" not in text
 
@@ -147,7 +160,7 @@ def test_summary_follows_the_workload_parameters() -> None:
 
 def test_sections_absent_from_a_run_render_nothing() -> None:
     results = fake_results()
-    for section in ("cost", "overhead", "scale", "coldstart"):
+    for section in ("cost", "overhead", "scale", "coldstart", "first_task"):
         del results[section]
     text = _flat(summary.render_summary(results))
     for bullet in ("**Cost**", "**Client overhead**", "**Scale**", "**Lambda cold start**"):
@@ -237,4 +250,5 @@ def test_the_benchmark_exits_non_zero_when_a_target_is_missed(
     monkeypatch.setattr(bench, "overhead_section", section("overhead"))
     monkeypatch.setattr(bench, "scale_section", section("scale"))
     monkeypatch.setattr(bench, "coldstart_section", section("coldstart"))
+    monkeypatch.setattr(bench, "first_task_section", section("first_task"))
     assert bench.main(["--quick"]) == code

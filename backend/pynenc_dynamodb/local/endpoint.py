@@ -139,7 +139,31 @@ def wait_until_answers(url: str, alive: Callable[[], bool], timeout: float = 30.
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
-class CliProcess:
+class ChildServer:
+    """A server in a child process: stopped (terminated, killed if it lingers) on exit."""
+
+    _process: "subprocess.Popen[bytes] | None" = None
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class CliProcess(ChildServer):
     """A ``pynenc-dynamodb`` server command in a child process, so that the servers the
     demo and the tests use do not share one interpreter's GIL with the workers.
 
@@ -161,21 +185,6 @@ class CliProcess:
         self._process = process
         wait_until_answers(self._ready_url, alive=lambda: process.poll() is None)
         return self
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.terminate()
-            try:
-                self._process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 class LocalEndpointProcess(CliProcess):
