@@ -1,14 +1,26 @@
-# The README's commands. Everything installs into .venv on first use.
+# The README's commands. Everything installs on first use, into two environments:
+# .venv (pynenc 0.0.24) and .venv-pynenc01 (pynenc 0.1), each pinned by its constraints file.
 VENV ?= .venv
+VENV01 ?= .venv-pynenc01
 PYTHON ?= python3
 BIN := $(VENV)/bin
+BIN01 := $(VENV01)/bin
+# mypy checks the adapter of the environment's pynenc; the other one is left out.
+MYPY_0024 := --always-false PYNENC_01 --exclude 'backend/pynenc_dynamodb/plugin/'
+MYPY_01 := --always-true PYNENC_01 --exclude 'backend/pynenc_dynamodb/(state_backend|demo)/'
 
-.PHONY: demo test lint local clean bench
+.PHONY: demo test test-0024 test-01 lint local clean bench
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml constraints/pynenc-0.0.24.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev]" -c constraints/pynenc-0.0.24.txt
+	touch $@
+
+$(VENV01)/.installed: pyproject.toml constraints/pynenc-0.1.1.txt
+	$(PYTHON) -m venv $(VENV01)
+	$(BIN01)/pip install --quiet --upgrade pip
+	$(BIN01)/pip install --quiet -e ".[dev]" -c constraints/pynenc-0.1.1.txt
 	touch $@
 
 # dynalite, the second DynamoDB implementation the tests run against (package-lock.json).
@@ -19,21 +31,30 @@ node_modules/.installed: package.json package-lock.json
 demo: $(VENV)/.installed
 	$(BIN)/pynenc-dynamodb demo
 
-test: $(VENV)/.installed node_modules/.installed
+# Each environment collects its own tests (tests/conftest.py): the pynenc-0.0.24 suite and
+# every pynenc-free module under .venv, the pynenc 0.1 plugin tests (tests/plugin/) under
+# .venv-pynenc01.
+test: test-0024 test-01
+
+test-0024: $(VENV)/.installed node_modules/.installed
 	bash infra/ensure-redis.sh
 	$(BIN)/python -m pytest
 
-lint: $(VENV)/.installed
+test-01: $(VENV01)/.installed
+	$(BIN01)/python -m pytest
+
+lint: $(VENV)/.installed $(VENV01)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check backend lambdas infra tests
-	$(BIN)/mypy
+	$(BIN)/mypy $(MYPY_0024)
+	$(BIN01)/mypy $(MYPY_01)
 
 local: $(VENV)/.installed
 	$(BIN)/pynenc-dynamodb local
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV01) node_modules .pytest_cache .mypy_cache .ruff_cache
 
 bench: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/pip install --quiet -e ".[dev,bench]" -c constraints/pynenc-0.0.24.txt
 	$(BIN)/python -m tests.benchmarks

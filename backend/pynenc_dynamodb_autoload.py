@@ -10,6 +10,9 @@ then). Once ``pynenc.util.subclasses`` loads, its subclass lookup is wrapped to 
 ``MultiThreadRunner`` worker calls as it starts) is wrapped to warm the worker's
 DynamoDB client up in the background (``pynenc_dynamodb.state_backend.warmup``).
 Set ``PYNENC_DYNAMODB_NO_AUTOLOAD=1`` to switch both off.
+
+pynenc 0.1 imports its plugins through the ``pynenc.plugins`` entry points instead: there
+the hook wraps nothing.
 """
 
 # Runs in every interpreter at start-up: import nothing that is not already loaded then
@@ -77,6 +80,13 @@ def _wrap(module: ModuleType) -> None:
     setattr(module, "get_all_subclasses", get_all_subclasses)  # noqa: B010
 
 
+def _is_pynenc_01() -> bool:
+    """Whether the pynenc being imported is the 0.1 series (it has ``client_data_store/``);
+    a stat per path entry, since nothing may be imported at this point."""
+    paths = getattr(sys.modules.get("pynenc"), "__path__", ())
+    return any(os.path.isdir(os.path.join(path, "client_data_store")) for path in paths)
+
+
 class _Loader:
     def __init__(self, loader: Any) -> None:
         self._loader = loader
@@ -87,7 +97,8 @@ class _Loader:
 
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
-        WRAPPERS[module.__name__](module)
+        if not _is_pynenc_01():
+            WRAPPERS[module.__name__](module)
 
 
 WRAPPERS: dict[str, Callable[[ModuleType], None]] = {TARGET: _wrap, CONTEXT: _wrap_context}
@@ -117,7 +128,8 @@ def install() -> None:
     pending = set()
     for name, wrap in WRAPPERS.items():
         if name in sys.modules:
-            wrap(sys.modules[name])
+            if not _is_pynenc_01():
+                wrap(sys.modules[name])
         else:
             pending.add(name)
     if pending and not any(isinstance(f, _Finder) for f in sys.meta_path):

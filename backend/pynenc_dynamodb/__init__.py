@@ -17,9 +17,24 @@ from pynenc_dynamodb.errors import (
     UnrestoredTaskError,
 )
 
+# True where the installed pynenc is the 0.1 series (it has the client data store component).
+# mypy checks one adapter per environment: the Makefile sets this flag always true or false.
+PYNENC_01 = find_spec("pynenc") is not None and find_spec("pynenc.client_data_store") is not None
+
 # Importing the backends registers them with pynenc. The state API's Lambda function uses
 # the store alone and ships without pynenc: a smaller package and a faster cold start.
-if find_spec("pynenc") is not None:
+if PYNENC_01:
+    from pynenc_dynamodb.plugin import (
+        ConfigClientDataStoreDynamoDB,
+        ConfigClientDataStoreDynamoDBApi,
+        ConfigStateBackendDynamoDB,
+        ConfigStateBackendDynamoDBApi,
+        DynamoDBApiClientDataStore,
+        DynamoDBApiStateBackend,
+        DynamoDBClientDataStore,
+        DynamoDBStateBackend,
+    )
+elif find_spec("pynenc") is not None:
     from pynenc_dynamodb.state_backend.api import (
         ConfigStateBackendDynamoDBApi,
         DynamoDBApiStateBackend,
@@ -31,6 +46,7 @@ if find_spec("pynenc") is not None:
     _install_warm_up()
 
 __all__ = [
+    "PYNENC_01",
     "AsyncWriteError",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
@@ -48,3 +64,10 @@ __all__ = [
     "TableSchemaError",
     "UnrestoredTaskError",
 ]
+if PYNENC_01:
+    __all__ += [
+        "ConfigClientDataStoreDynamoDB",
+        "ConfigClientDataStoreDynamoDBApi",
+        "DynamoDBApiClientDataStore",
+        "DynamoDBClientDataStore",
+    ]

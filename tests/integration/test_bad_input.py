@@ -148,9 +148,9 @@ def test_table_whose_index_lacks_the_body_is_refused(
 
 
 def test_background_errors_kept_are_bounded(app: Pynenc, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pynenc_dynamodb.state_backend import adapter
+    from pynenc_dynamodb import async_writes
 
-    monkeypatch.setattr(adapter, "MAX_KEPT_ERRORS", 2)
+    monkeypatch.setattr(async_writes, "MAX_KEPT_ERRORS", 2)
     invocations = [_invocation(app, invocation_id=f"{n}" + "i" * 401) for n in range(3)]
     for inv in invocations:
         app.state_backend.add_history(inv, InvocationStatus.REGISTERED)

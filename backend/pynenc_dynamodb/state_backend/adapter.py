@@ -7,7 +7,6 @@ state API), so every backend class shares one implementation of pynenc's contrac
 
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -17,7 +16,8 @@ from pynenc.invocation.dist_invocation import DistributedInvocation
 from pynenc.state_backend.base_state_backend import InvocationHistory
 from pynenc.workflow import WorkflowIdentity
 
-from pynenc_dynamodb.errors import AsyncWriteError, UnrestoredTaskError
+from pynenc_dynamodb.async_writes import KeptWriteErrors
+from pynenc_dynamodb.errors import UnrestoredTaskError
 
 if TYPE_CHECKING:
     from pynenc.app import AppInfo, Pynenc
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Invocation = DistributedInvocation[Any, Any]
-# Background history write errors kept for the wait methods, at most.
-MAX_KEPT_ERRORS = 1000
 
 
 class StateStore(Protocol):
@@ -93,7 +91,7 @@ class MissingInvocationError(exceptions.InvocationNotFoundError, KeyError):
     """
 
 
-class StoreBackedStateBackend:
+class StoreBackedStateBackend(KeptWriteErrors):
     """Implements every operation of ``BaseStateBackend`` over :attr:`store`.
 
     Mixed in before ``BaseStateBackend`` by the concrete backends, which stay its direct
@@ -101,21 +99,12 @@ class StoreBackedStateBackend:
     """
 
     app: "Pynenc"
-    invocation_threads: dict[str, list[threading.Thread]]
 
     @property
     def store(self) -> StateStore:
         raise NotImplementedError
 
     # -- background history writes ------------------------------------------------------
-
-    @property
-    def _async_errors(self) -> dict[str, BaseException]:
-        # Created lazily: BaseStateBackend.__init__ runs after the mixin's attributes.
-        errors: dict[str, BaseException] | None = self.__dict__.get("_errors")
-        if errors is None:
-            errors = self.__dict__.setdefault("_errors", {})
-        return errors
 
     def _add_history(self, invocation: Invocation, invocation_history: InvocationHistory) -> None:
         # Runs in a thread of its own: a failure must be kept, or it would be lost.
@@ -130,34 +119,6 @@ class StoreBackedStateBackend:
                 "History record of invocation %s was not written", invocation.invocation_id
             )
             self._keep_error(invocation.invocation_id, exc)
-
-    def _keep_error(self, invocation_id: str, error: BaseException) -> None:
-        # pynenc's runners never call the wait methods, so a worker could keep errors for
-        # ever: keep the first per invocation, without its frames, and a bounded number.
-        errors = self._async_errors
-        errors.setdefault(invocation_id, error.with_traceback(None))
-        while len(errors) > MAX_KEPT_ERRORS:
-            dropped = next(iter(errors))
-            logger.warning("Forgetting the history write error of invocation %s", dropped)
-            errors.pop(dropped, None)
-
-    def wait_for_invocation_async_operations(self, invocation_id: str) -> None:
-        """Wait for the invocation's background writes; raise the first that failed.
-
-        :raises AsyncWriteError: if a history record of the invocation was not written
-        """
-        for thread in self.invocation_threads.pop(invocation_id, []):
-            thread.join()
-        error = self._async_errors.pop(invocation_id, None)
-        if error is not None:
-            raise AsyncWriteError(invocation_id, error) from error
-
-    def wait_for_all_async_operations(self) -> None:
-        """Wait for every background write; raise the first that failed."""
-        for invocation_id in list(self.invocation_threads):
-            self.wait_for_invocation_async_operations(invocation_id)
-        for invocation_id in list(self._async_errors):
-            self.wait_for_invocation_async_operations(invocation_id)
 
     # -- invocations --------------------------------------------------------------------
 
@@ -255,11 +216,5 @@ class StoreBackedStateBackend:
 
     def purge(self) -> None:
         """Delete every item of the current app; other apps sharing the table are untouched."""
-        # A history write still in flight would land after the purge: wait for it first.
-        # Its failure no longer matters, since its record is being deleted anyway.
-        for threads in self.invocation_threads.values():
-            for thread in threads:
-                thread.join()
-        self.invocation_threads.clear()
-        self._async_errors.clear()
+        self._settle_writes()
         self.store.purge()
