@@ -11,8 +11,12 @@ from cistell import ConfigField
 from pynenc.conf.config_base import ConfigPynencBase
 
 from pynenc_dynamodb.api.client import SETTINGS_HINT, ApiSettings
+from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
+from pynenc_dynamodb.aws.s3 import S3BlobStore
 from pynenc_dynamodb.aws.settings import ClientSettings
 from pynenc_dynamodb.errors import ConfigurationError
+from pynenc_dynamodb.table.payloads import PayloadCodec, PayloadPolicy
+from pynenc_dynamodb.table.store import DynamoDBStateStore
 
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
@@ -185,3 +189,27 @@ class ConfigDynamoDBApi(ConfigPynencBase):
             connect_timeout=self.dynamodb_api_connect_timeout,
             read_timeout=self.dynamodb_api_read_timeout,
         )
+
+
+def build_store(conf: ConfigDynamoDB, app_id: str) -> DynamoDBStateStore:
+    """A store for ``app_id`` with the connection and table settings of ``conf``."""
+    settings = conf.client_settings()
+    blobs = (
+        S3BlobStore(settings, conf.dynamodb_s3_bucket, conf.dynamodb_s3_endpoint_url)
+        if conf.dynamodb_s3_bucket
+        else None
+    )
+    policy = PayloadPolicy(
+        compress_min_bytes=conf.dynamodb_compress_min_bytes,
+        offload_min_bytes=conf.dynamodb_offload_min_bytes,
+    )
+    return DynamoDBStateStore(
+        client=DynamoDBClient(settings),
+        table_name=conf.dynamodb_table_name,
+        app_id=app_id,
+        ttl_seconds=conf.dynamodb_ttl_seconds,
+        page_size=conf.dynamodb_page_size,
+        create_table=conf.dynamodb_create_table,
+        codec=PayloadCodec(app_id, policy, blobs),
+        table_wait_seconds=conf.dynamodb_table_wait_seconds,
+    )

@@ -5,40 +5,14 @@ from typing import TYPE_CHECKING
 
 from pynenc.state_backend.base_state_backend import BaseStateBackend
 
-from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
-from pynenc_dynamodb.aws.s3 import S3BlobStore
+from pynenc_dynamodb.config_fields import build_store
 from pynenc_dynamodb.state_backend.adapter import StoreBackedStateBackend
 from pynenc_dynamodb.state_backend.app_infos import app_infos_by_id, instance_or_class_method
 from pynenc_dynamodb.state_backend.conf import ConfigStateBackendDynamoDB
-from pynenc_dynamodb.table.payloads import PayloadCodec, PayloadPolicy
 from pynenc_dynamodb.table.store import DynamoDBStateStore
 
 if TYPE_CHECKING:
     from pynenc.app import AppInfo, Pynenc
-
-
-def build_store(conf: ConfigStateBackendDynamoDB, app_id: str) -> DynamoDBStateStore:
-    """A store for ``app_id`` with the connection and table settings of ``conf``."""
-    settings = conf.client_settings()
-    blobs = (
-        S3BlobStore(settings, conf.dynamodb_s3_bucket, conf.dynamodb_s3_endpoint_url)
-        if conf.dynamodb_s3_bucket
-        else None
-    )
-    policy = PayloadPolicy(
-        compress_min_bytes=conf.dynamodb_compress_min_bytes,
-        offload_min_bytes=conf.dynamodb_offload_min_bytes,
-    )
-    return DynamoDBStateStore(
-        client=DynamoDBClient(settings),
-        table_name=conf.dynamodb_table_name,
-        app_id=app_id,
-        ttl_seconds=conf.dynamodb_ttl_seconds,
-        page_size=conf.dynamodb_page_size,
-        create_table=conf.dynamodb_create_table,
-        codec=PayloadCodec(app_id, policy, blobs),
-        table_wait_seconds=conf.dynamodb_table_wait_seconds,
-    )
 
 
 class DynamoDBStateBackend(StoreBackedStateBackend, BaseStateBackend):

@@ -43,8 +43,8 @@ def warm(app: Any) -> None:
             warmed_client_key,
         )
         from pynenc_dynamodb.aws.per_process import keep, once, preparing
+        from pynenc_dynamodb.config_fields import build_store
         from pynenc_dynamodb.state_backend.conf import ConfigStateBackendDynamoDB
-        from pynenc_dynamodb.state_backend.dynamodb import build_store
 
         conf = ConfigStateBackendDynamoDB(
             config_values=app.config_values, config_filepath=app.config_filepath
