@@ -1,0 +1,26 @@
+"""The pynenc 0.1 plugin (pynenc >= 0.1.1 only): state backends, client data stores, their
+settings and the ``PynencBuilder().dynamodb(...)`` method, over the same store layer as the
+0.0.24 adapter (``pynenc_dynamodb.state_backend``)."""
+
+from pynenc_dynamodb.plugin.client_data_store import (
+    DynamoDBApiClientDataStore,
+    DynamoDBClientDataStore,
+)
+from pynenc_dynamodb.plugin.conf import (
+    ConfigClientDataStoreDynamoDB,
+    ConfigClientDataStoreDynamoDBApi,
+    ConfigStateBackendDynamoDB,
+    ConfigStateBackendDynamoDBApi,
+)
+from pynenc_dynamodb.plugin.state_backend import DynamoDBApiStateBackend, DynamoDBStateBackend
+
+__all__ = [
+    "ConfigClientDataStoreDynamoDB",
+    "ConfigClientDataStoreDynamoDBApi",
+    "ConfigStateBackendDynamoDB",
+    "ConfigStateBackendDynamoDBApi",
+    "DynamoDBApiClientDataStore",
+    "DynamoDBApiStateBackend",
+    "DynamoDBClientDataStore",
+    "DynamoDBStateBackend",
+]

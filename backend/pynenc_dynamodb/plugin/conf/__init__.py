@@ -1,0 +1,17 @@
+"""Settings of the pynenc 0.1 components, read through pynenc's own configuration."""
+
+from pynenc_dynamodb.plugin.conf.config_client_data_store import (
+    ConfigClientDataStoreDynamoDB,
+    ConfigClientDataStoreDynamoDBApi,
+)
+from pynenc_dynamodb.plugin.conf.config_state_backend import (
+    ConfigStateBackendDynamoDB,
+    ConfigStateBackendDynamoDBApi,
+)
+
+__all__ = [
+    "ConfigClientDataStoreDynamoDB",
+    "ConfigClientDataStoreDynamoDBApi",
+    "ConfigStateBackendDynamoDB",
+    "ConfigStateBackendDynamoDBApi",
+]
