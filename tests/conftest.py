@@ -1,5 +1,10 @@
 """Shared fixtures: the embedded endpoint (moto's server over HTTP, in its own process),
-and pynenc apps that use it, each with an app id of its own."""
+and pynenc apps that use it, each with an app id of its own.
+
+Each environment collects its own tests. Under pynenc 0.1 (``.venv-pynenc01``) only
+``tests/plugin/`` runs; under pynenc 0.0.24 (``.venv``) everything else does, the
+pynenc-free modules (store, API, template, schema) included, so those run once.
+"""
 
 import importlib.util
 import os
@@ -12,7 +17,7 @@ from typing import Any
 import pytest
 from pynenc import Pynenc
 
-import pynenc_dynamodb  # noqa: F401 - registers the backend classes
+import pynenc_dynamodb  # registers the backend classes
 from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
 from pynenc_dynamodb.aws.settings import ClientSettings
 from pynenc_dynamodb.local.endpoint import DEFAULT_BUCKET, LocalEndpointProcess
@@ -21,6 +26,14 @@ from tests.helpers.api_events import HANDLER, purge, seg
 from tests.helpers.endpoints import DynaliteProcess, StoreEndpoint
 
 TABLE = "pynenc-tests"
+
+# Paths relative to this file, as pytest reads them.
+if pynenc_dynamodb.PYNENC_01:
+    collect_ignore = [
+        p.name for p in Path(__file__).parent.iterdir() if p.is_dir() and p.name != "plugin"
+    ]
+else:
+    collect_ignore = ["plugin"]
 
 # Never let boto3's credential chain reach for an instance metadata address.
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"

@@ -1,0 +1,46 @@
+"""pynenc 0.1 apps on the embedded endpoint, for pynenc's own plugin suites and ours.
+
+pynenc's suites (``pynenc_tests.<suite>.all_tests``) build their app from the
+``app_instance`` fixture: here it is a fresh app (an app id of its own) on
+``DynamoDBStateBackend`` and ``DynamoDBClientDataStore``, configured with
+``PynencBuilder().dynamodb(...)`` and purged when the test ends. The other fixtures
+those suites use (``task_id``, ``call_id``, the autouse ``reset_mock_classes``...)
+come from ``pynenc_tests.conftest``.
+"""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pynenc import Pynenc, PynencBuilder
+from pynenc_tests.conftest import (  # noqa: F401 - fixtures of pynenc's suites
+    call_id,
+    inv_id,
+    other_call_id,
+    other_inv_id,
+    other_task_id,
+    reset_mock_classes,
+    task_id,
+)
+
+from pynenc_dynamodb.local.endpoint import DEFAULT_BUCKET, LocalEndpointProcess
+from tests.conftest import TABLE, unique_app_id
+
+
+@pytest.fixture
+def app_instance(endpoint: LocalEndpointProcess) -> Iterator[Pynenc]:
+    """An app whose state and client data are in the test table and the local bucket."""
+    builder = PynencBuilder().app_id(unique_app_id("suite"))
+    app = builder.dynamodb(table=TABLE, endpoint_url=endpoint.url, s3_bucket=DEFAULT_BUCKET)
+    built = app.build()
+    yield built
+    built.purge()
+
+
+@pytest.fixture
+def api_app_instance(state_api: Any) -> Iterator[Pynenc]:
+    """An app whose state and client data go through the local state API server."""
+    builder = PynencBuilder().app_id(unique_app_id("suite-api"))
+    built = builder.dynamodb(api_url=state_api.url).build()
+    yield built
+    built.purge()

@@ -1,0 +1,5 @@
+"""pynenc's plugin suite ``pynenc_tests.integration.state_backend`` on DynamoDBStateBackend and
+DynamoDBClientDataStore (``app_instance`` of
+tests/plugin/conftest.py)."""
+
+from pynenc_tests.integration.state_backend.all_tests import *  # noqa: F403
