@@ -87,6 +87,13 @@ ROUTES: Final = (
 )
 BY_NAME: Final = {route.name: route for route in ROUTES}
 
+# Entries one batch request may carry: the function refuses more (400), the client splits
+# larger batches. An invocation writes up to 3 items: 500 are at most 60 BatchWriteItem;
+# 1,000 history ids 40 BatchWriteItem; 1,000 runner ids 10 BatchGetItem.
+MAX_INVOCATIONS_PER_REQUEST: Final = 500
+MAX_HISTORY_IDS_PER_REQUEST: Final = 1000
+MAX_RUNNER_IDS_PER_REQUEST: Final = 1000
+
 
 def _compile(template: str) -> re.Pattern[str]:
     # A parameter is one segment, possibly empty: the store refuses empty ids with a 400.
