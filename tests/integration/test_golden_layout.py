@@ -51,6 +51,11 @@ def _pair(key: schema.Key) -> tuple[str, str]:
         (schema.workflow_run_key("orders", "wf-1"), ("A#orders#W#14", "wf-1#RUN")),
         (schema.workflow_run_key("orders", "wf#1"), ("A#orders#W#15", "wf%231#RUN")),
         (schema.workflow_type_key("orders", "pkg.flow"), ("A#orders#T", "pkg.flow")),
+        (schema.child_key("orders", "inv-1", "inv#2"), ("A#orders#I#06", "inv-1#C#inv%232")),
+        (schema.member_key("orders", "wf-1", "inv-1"), ("A#orders#W#14", "wf-1#M#inv-1")),
+        (schema.runner_context_key("orders", "r#1"), ("A#orders#RC", "r%231")),
+        # crc32(b"k%231") % 16 == 9
+        (schema.client_data_key("orders", "k#1"), ("A#orders#C#09", "k%231")),
         (schema.app_info_key("orders"), ("APPS", "orders")),
         # Escaping: '%' first, then '#', in every component.
         (schema.result_key("my#app%", "a#b%c"), ("A#my%23app%25#I#08", "a%23b%25c#R")),
@@ -74,19 +79,45 @@ def test_run_index_keys_are_the_documented_layout() -> None:
     }
 
 
-def test_purge_reads_33_partitions_named_from_the_app_id() -> None:
-    shards = ["00", "01", "02", "03", "04", "05", "06", "07"]
-    shards += ["08", "09", "10", "11", "12", "13", "14", "15"]
-    expected = [f"A#my%23app%25#I#{s}" for s in shards]
-    expected += [f"A#my%23app%25#W#{s}" for s in shards] + ["A#my%23app%25#T"]
+SHARD_NAMES = ["00", "01", "02", "03", "04", "05", "06", "07"]
+SHARD_NAMES += ["08", "09", "10", "11", "12", "13", "14", "15"]
+
+
+def test_purge_reads_34_partitions_named_from_the_app_id() -> None:
+    expected = [f"A#my%23app%25#I#{s}" for s in SHARD_NAMES]
+    expected += [f"A#my%23app%25#W#{s}" for s in SHARD_NAMES]
+    expected += ["A#my%23app%25#T", "A#my%23app%25#RC"]
     assert schema.app_partitions("my#app%") == expected
-    assert len(expected) == 33
+    assert len(expected) == 34
+
+
+def test_client_data_lives_in_16_partitions_of_its_own() -> None:
+    expected = [f"A#my%23app%25#C#{s}" for s in SHARD_NAMES]
+    assert schema.client_data_partitions("my#app%") == expected
+    assert not set(expected) & set(schema.app_partitions("my#app%"))
+
+
+def test_member_index_keys_are_the_documented_layout() -> None:
+    keys = schema.member_index_keys("my#app%", "wf#1", "pkg.flow#2", "inv-1")
+    assert keys == {
+        "gsi1pk": {"S": "A#my%23app%25#WI#06"},
+        "gsi1sk": {"S": "pkg.flow%232#wf%231#inv-1"},
+    }
+
+
+def test_history_time_index_keys_are_the_documented_layout() -> None:
+    keys = schema.history_index_keys("my#app%", "inv-1", WHEN, "rec#1")
+    assert keys == {
+        "gsi1pk": {"S": "A#my%23app%25#HT#2026-01-02T03#06"},
+        "gsi1sk": {"S": f"{WHEN_UTC}#inv-1#rec%231"},
+    }
 
 
 def test_payload_objects_are_addressed_by_app_and_digest() -> None:
     digest = "ab" * 32
     key = schema.payload_object_key("my#app%/x", digest)
     assert key == f"pynenc/my%23app%25%2Fx/{digest}"
+    assert schema.client_data_object_prefix("my#app%/x") == "pynenc-client-data/my%23app%25%2Fx/"
 
 
 @pytest.mark.parametrize(

@@ -63,10 +63,60 @@ def test_app_partitions_are_the_apps_own() -> None:
     mine = schema.app_partitions("app")
     theirs = schema.app_partitions("app2")
     assert not set(mine) & set(theirs)
-    assert len(mine) == 2 * schema.SHARDS + 1
+    assert len(mine) == 2 * schema.SHARDS + 2
     assert pk(schema.workflow_type_key("app", "t")) in mine
     assert pk(schema.workflow_data_key("app", "wf", "k")) in mine
     assert pk(schema.app_info_key("app")) not in mine
+
+
+def test_purge_partitions_hold_every_new_kind_but_client_data() -> None:
+    """Children, members and indexed history share their owner's partition; runner
+    contexts have the app's own; client data is purged apart."""
+    state = set(schema.app_partitions("app"))
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    assert pk(schema.child_key("app", "parent", "child")) in state
+    assert pk(schema.member_key("app", "wf", "inv")) in state
+    assert pk(schema.history_key("app", "inv", when, "r")) in state
+    assert pk(schema.runner_context_key("app", "runner")) in state
+    client_data = set(schema.client_data_partitions("app"))
+    assert pk(schema.client_data_key("app", "k")) in client_data
+    assert not client_data & state
+    assert not client_data & set(schema.client_data_partitions("app2"))
+
+
+def test_children_and_members_prefixes_match_only_their_items() -> None:
+    child = sk(schema.child_key("app", "p", "c"))
+    assert child.startswith(schema.children_prefix("app", "p").sk_prefix)
+    assert not child.startswith(schema.children_prefix("app", "p#C").sk_prefix)
+    member = sk(schema.member_key("app", "wf", "i"))
+    assert member.startswith(schema.members_prefix("app", "wf").sk_prefix)
+    assert not sk(schema.sub_invocation_key("app", "wf", "i")).startswith(
+        schema.members_prefix("app", "wf").sk_prefix
+    )
+
+
+def test_member_type_prefix_does_not_match_a_longer_type() -> None:
+    keys = schema.member_index_keys("app", "wf", "pkg.flow2", "i")
+    assert not keys[schema.GSI1_SK]["S"].startswith(schema.member_type_prefix("pkg.flow"))
+    keys = schema.member_index_keys("app", "wf", "pkg.flow", "i")
+    assert keys[schema.GSI1_SK]["S"].startswith(schema.member_type_prefix("pkg.flow"))
+
+
+def test_history_time_index_buckets_by_utc_hour_and_bounds_are_inclusive() -> None:
+    naive = datetime(1970, 1, 1, 0, 59, 59, 999999)
+    aware = datetime(1970, 1, 1, 2, 59, 59, 999999, tzinfo=timezone(timedelta(hours=2)))
+    assert schema.hour_bucket(naive) == schema.hour_bucket(aware) == "1970-01-01T00"
+    keys = schema.history_index_keys("app", "inv#1", naive, "r")
+    sort_key = keys[schema.GSI1_SK]["S"]
+    assert keys[schema.GSI1_PK]["S"].startswith("A#app#HT#1970-01-01T00#")
+    low, high = schema.history_time_bounds(naive, naive)
+    assert low <= sort_key <= high
+    assert schema.history_index_invocation(sort_key) == "inv#1"
+
+
+@pytest.mark.parametrize("value", ["a#b", "a%23b", "a%b", "a%25b", "%", "#", "%#%23", ""])
+def test_unescape_inverts_escape(value: str) -> None:
+    assert schema.unescape(schema.escape(value, "x", 100, allow_empty=True)) == value
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ SETTINGS_HINT = "PYNENC__CONFIGSTATEBACKENDDYNAMODB__"
 SERVER_ERROR = "ServerError"
 CONNECTION_ERROR = "ConnectionError"
 UNPROCESSED_ITEMS = "UnprocessedItems"
+UNPROCESSED_KEYS = "UnprocessedKeys"
 # Failures worth another round once botocore has given up: the request may succeed later.
 RETRYABLE = frozenset(
     {
@@ -56,7 +57,8 @@ def is_retryable(exc: Exception) -> bool:
 
 def _is_unprocessed(exc: Exception) -> bool:
     # The batch was answered; a failed request was already retried by call() itself.
-    return isinstance(exc, DynamoDBRequestError) and exc.code == UNPROCESSED_ITEMS
+    unprocessed = (UNPROCESSED_ITEMS, UNPROCESSED_KEYS)
+    return isinstance(exc, DynamoDBRequestError) and exc.code in unprocessed
 
 
 def build_boto3_client(settings: ClientSettings) -> Any:
@@ -200,6 +202,31 @@ class DynamoDBClient:
                 )
 
         retry(send_pending, self.batch_policy, _is_unprocessed, "DynamoDB BatchWriteItem")
+
+    def batch_get(self, request: Request) -> list[Item]:
+        """One BatchGetItem: the items found (in no particular order), re-requesting
+        ``UnprocessedKeys`` with jittered backoff.
+
+        :raises DynamoDBRequestError: if keys are still unprocessed after
+            :data:`BATCH_ROUNDS` rounds
+        """
+        pending: dict[str, Any] = request["RequestItems"]
+        found: list[Item] = []
+
+        def send_pending() -> None:
+            nonlocal pending
+            response = self.call("BatchGetItem", {"RequestItems": pending})
+            for items in (response.get("Responses") or {}).values():
+                found.extend(dict(item) for item in items)
+            pending = response.get("UnprocessedKeys") or {}
+            if pending:
+                count = sum(len(reads["Keys"]) for reads in pending.values())
+                raise DynamoDBRequestError(
+                    "BatchGetItem", UNPROCESSED_KEYS, f"{count} keys still unprocessed"
+                )
+
+        retry(send_pending, self.batch_policy, _is_unprocessed, "DynamoDB BatchGetItem")
+        return found
 
 
 def request_error(operation: str, exc: Exception) -> DynamoDBRequestError:

@@ -14,12 +14,14 @@ Item = dict[str, dict[str, Any]]
 Request = dict[str, Any]
 
 BATCH_WRITE_LIMIT: Final = 25
+BATCH_GET_LIMIT: Final = 100
 
 # Named parts of the expressions; values are bound per request.
 _NAMES: Final = {"#pk": schema.PK, "#sk": schema.SK}
 _PARTITION_IS: Final = "#pk = :pk"
 _SORT_BEGINS_WITH: Final = "begins_with(#sk, :prefix)"
 _INDEX_PARTITION_IS: Final = "#gpk = :gpk"
+_INDEX_NAMES: Final = {"#gpk": schema.GSI1_PK, "#gsk": schema.GSI1_SK}
 
 
 def expiry(ttl_seconds: int, now: float | None = None) -> int | None:
@@ -129,6 +131,81 @@ def query_index_newest_first(table: str, gsi_pk: str, page_size: int) -> Request
         "ScanIndexForward": False,
         "Limit": page_size,
     }
+
+
+def query_index_prefix(table: str, gsi_pk: str, sk_prefix: str, page_size: int) -> Request:
+    """Items of one GSI1 partition whose index sort key starts with ``sk_prefix`` (all of
+    them for ``""``), in index sort-key order."""
+    request: Request = {
+        "TableName": table,
+        "IndexName": schema.GSI1,
+        "KeyConditionExpression": _INDEX_PARTITION_IS,
+        "ExpressionAttributeNames": {"#gpk": schema.GSI1_PK},
+        "ExpressionAttributeValues": {":gpk": {"S": gsi_pk}},
+        "Limit": page_size,
+    }
+    if sk_prefix:
+        request["KeyConditionExpression"] += " AND begins_with(#gsk, :gprefix)"
+        request["ExpressionAttributeNames"] = dict(_INDEX_NAMES)
+        request["ExpressionAttributeValues"][":gprefix"] = {"S": sk_prefix}
+    return request
+
+
+def query_index_between(
+    table: str, gsi_pk: str, low: str, high: str, page_size: int, *, keys_only: bool = False
+) -> Request:
+    """Items of one GSI1 partition with ``low <= index sort key <= high``, in order;
+    ``keys_only`` fetches the index sort key and the expiry, not the body."""
+    request: Request = {
+        "TableName": table,
+        "IndexName": schema.GSI1,
+        "KeyConditionExpression": f"{_INDEX_PARTITION_IS} AND #gsk BETWEEN :low AND :high",
+        "ExpressionAttributeNames": dict(_INDEX_NAMES),
+        "ExpressionAttributeValues": {
+            ":gpk": {"S": gsi_pk},
+            ":low": {"S": low},
+            ":high": {"S": high},
+        },
+        "Limit": page_size,
+    }
+    if keys_only:
+        request["ProjectionExpression"] = "#gsk, #exp"
+        request["ExpressionAttributeNames"]["#exp"] = schema.EXPIRES_AT
+    return request
+
+
+def with_index_sort_prefix(request: Request, sk_prefix: str) -> Request:
+    """``request`` (a base-table Query) keeping only items whose GSI1 sort key starts with
+    ``sk_prefix``: filtered by DynamoDB, read units still count every item read."""
+    filtered = dict(request)
+    filtered["FilterExpression"] = "begins_with(#gsk, :gprefix)"
+    filtered["ExpressionAttributeNames"] = {
+        **request["ExpressionAttributeNames"],
+        "#gsk": schema.GSI1_SK,
+    }
+    filtered["ExpressionAttributeValues"] = {
+        **request["ExpressionAttributeValues"],
+        ":gprefix": {"S": sk_prefix},
+    }
+    return filtered
+
+
+def batch_gets(table: str, keys: list[schema.Key]) -> list[Request]:
+    """Strongly consistent BatchGetItem requests of at most 100 keys each (DynamoDB rejects
+    more, and a key asked twice: ``keys`` must be distinct)."""
+    return [
+        {"RequestItems": {table: {"Keys": keys[i : i + BATCH_GET_LIMIT], "ConsistentRead": True}}}
+        for i in range(0, len(keys), BATCH_GET_LIMIT)
+    ]
+
+
+def distinct_items(items: list[Item]) -> list[Item]:
+    """``items`` with one item per key, the last one written for each (DynamoDB rejects a
+    batch that writes one key twice), in the order each key first appears."""
+    by_key: dict[tuple[str, str], Item] = {}
+    for item in items:
+        by_key[(item[schema.PK]["S"], item[schema.SK]["S"])] = item
+    return list(by_key.values())
 
 
 def batch_writes(

@@ -46,6 +46,7 @@ class PayloadCodec:
     :param policy: thresholds
     :param blobs: the payload bucket, or ``None`` to keep every body in its item
     :param bucket_setting: the setting that names the bucket, for error messages
+    :param object_prefix: where its objects go; the app's payload prefix by default
     """
 
     def __init__(
@@ -54,11 +55,17 @@ class PayloadCodec:
         policy: PayloadPolicy,
         blobs: S3BlobStore | None = None,
         bucket_setting: str = "dynamodb_s3_bucket",
+        object_prefix: str | None = None,
     ) -> None:
         self.app_id = app_id
         self.policy = policy
         self.blobs = blobs
         self.bucket_setting = bucket_setting
+        self.object_prefix = object_prefix or schema.payload_object_prefix(app_id)
+
+    def with_objects_under(self, object_prefix: str, policy: PayloadPolicy) -> "PayloadCodec":
+        """A codec on the same bucket whose objects live under ``object_prefix``."""
+        return PayloadCodec(self.app_id, policy, self.blobs, self.bucket_setting, object_prefix)
 
     def encode(self, body: str, what: str, allow_offload: bool = True) -> Item:
         """The attributes that store ``body``; uploads it to S3 first when it is large.
@@ -81,7 +88,7 @@ class PayloadCodec:
                 return {schema.BODY: {"B": data}, schema.ENCODING: {"S": ZLIB}}
             return {schema.BODY: {"S": body}}
         digest = hashlib.sha256(data).hexdigest()
-        key = schema.payload_object_key(self.app_id, digest)
+        key = schema.object_key(self.object_prefix, digest)
         self.blobs.put(key, data, digest)
         return {
             schema.OBJECT_KEY: {"S": key},
@@ -107,10 +114,10 @@ class PayloadCodec:
             )
         key = str(item[schema.OBJECT_KEY]["S"])
         # The pointer is data too: one naming another app's object is never followed.
-        if not key.startswith(schema.payload_object_prefix(self.app_id)):
+        if not key.startswith(self.object_prefix):
             raise PayloadError(
                 f"payload object {key} lies outside app {self.app_id!r}'s prefix "
-                f"{schema.payload_object_prefix(self.app_id)}; it was not read"
+                f"{self.object_prefix}; it was not read"
             )
         data = self.blobs.get(key)
         if hashlib.sha256(data).hexdigest() != item[schema.DIGEST]["S"]:
@@ -123,10 +130,10 @@ class PayloadCodec:
         """Delete every payload object of the app; 0 without a bucket."""
         if self.blobs is None:
             return 0
-        return self.blobs.delete_prefix(schema.payload_object_prefix(self.app_id))
+        return self.blobs.delete_prefix(self.object_prefix)
 
     def purge_page(self) -> int:
         """Delete one page (up to 1,000) of the app's payload objects; 0 when none is left."""
         if self.blobs is None:
             return 0
-        return self.blobs.delete_page(schema.payload_object_prefix(self.app_id))
+        return self.blobs.delete_page(self.object_prefix)

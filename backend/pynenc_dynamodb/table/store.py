@@ -1,132 +1,27 @@
 """App-scoped state operations on serialized strings: what the pynenc adapter and the
 Lambda handlers share. Nothing here deserializes a payload or imports user code."""
 
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from pynenc_dynamodb.aws.dynamodb import DynamoDBClient, query_page
-from pynenc_dynamodb.aws.per_process import kept
+from pynenc_dynamodb.aws.dynamodb import query_page
 from pynenc_dynamodb.table import builders, schema
-from pynenc_dynamodb.table.builders import Item
-from pynenc_dynamodb.table.lifecycle import ensure_table
-from pynenc_dynamodb.table.payloads import PayloadCodec, PayloadPolicy
+from pynenc_dynamodb.table.client_data import ClientData
+from pynenc_dynamodb.table.invocation_index import InvocationIndex
+from pynenc_dynamodb.table.runner_contexts import RunnerContexts
+from pynenc_dynamodb.table.timerange import TimeIndex
 
 
-class DynamoDBStateStore:
-    """Reads and writes one app's state in the single table.
+class DynamoDBStateStore(InvocationIndex, TimeIndex, RunnerContexts, ClientData):
+    """Reads and writes one app's state in the single table; see
+    :class:`~pynenc_dynamodb.table.store_core.StoreCore` for its parameters.
 
-    :param client: the choke point every request goes through
-    :param table_name: the state table
-    :param app_id: the app whose items this store reads and writes
-    :param ttl_seconds: lifetime of every item written; 0 keeps items forever
-    :param page_size: items per Query page
-    :param create_table: create the table on first use if it is missing
-    :param table_wait_seconds: longest wait for a table being created to become ACTIVE
-    :param check_ttl: with ``ttl_seconds``, check once that the table's TTL is on
-    :param codec: how bodies are stored (compression, S3); inline text by default
+    Operations of pynenc 0.1 live in the mixins: :mod:`.invocation_index` (batched
+    invocations, children, workflow members), :mod:`.timerange` (time-indexed history),
+    :mod:`.runner_contexts` and :mod:`.client_data`.
     """
-
-    def __init__(
-        self,
-        *,
-        client: DynamoDBClient,
-        table_name: str,
-        app_id: str,
-        ttl_seconds: int = 0,
-        page_size: int = 100,
-        create_table: bool = False,
-        codec: PayloadCodec | None = None,
-        table_wait_seconds: float = 120.0,
-        check_ttl: bool = True,
-    ) -> None:
-        schema.validate_app_id(app_id)
-        self.codec = codec or PayloadCodec(app_id, PayloadPolicy())
-        self.client = client
-        self.table = table_name
-        self.app_id = app_id
-        self.ttl_seconds = ttl_seconds
-        self.page_size = page_size
-        self.create_table = create_table
-        self.table_wait_seconds = table_wait_seconds
-        self.check_ttl = check_ttl
-        self._checked = False
-        self._check_lock = threading.Lock()
-
-    def __getstate__(self) -> dict[str, object]:
-        state = dict(self.__dict__)
-        del state["_check_lock"]
-        return state
-
-    def __setstate__(self, state: dict[str, object]) -> None:
-        self.__dict__.update(state)
-        self._check_lock = threading.Lock()
-
-    def ensure_table(self) -> None:
-        """Check the table once per store (create it if allowed) before the first request;
-        in a worker whose warm-up checked it already (see warmup.py), not again."""
-        if self._checked:
-            return
-        with self._check_lock:
-            if not self._checked:
-                if kept(self.table_check_key()) is None:
-                    self.check_table()
-                self._checked = True
-
-    def table_check_key(self) -> tuple[object, ...]:
-        """What a check of the table depends on: where it is, and how it is checked."""
-        settings = self.client.settings
-        ttl = self.ttl_seconds > 0 and self.check_ttl
-        where = (settings.region, settings.effective_endpoint(), self.table)
-        return ("table-check", *where, self.create_table, ttl)
-
-    def check_table(self) -> None:
-        """Check the table now (create it if allowed); see :func:`table.ensure_table`."""
-        ensure_table(
-            self.client,
-            self.table,
-            self.create_table,
-            wait_seconds=self.table_wait_seconds,
-            ttl_seconds=self.ttl_seconds,
-            check_ttl=self.check_ttl,
-        )
-
-    # -- single items -------------------------------------------------------------------
-
-    def _put(
-        self,
-        key: schema.Key,
-        body: str,
-        what: str,
-        extra: schema.Key | None = None,
-        keep_forever: bool = False,
-    ) -> None:
-        # Keys are built (and validated) by the caller, and the table checked, before the
-        # body can reach S3: a rejected write leaves no object behind.
-        self.ensure_table()
-        attributes = self.codec.encode(body, what)
-        expires_at = None if keep_forever else builders.expiry(self.ttl_seconds)
-        item = builders.build_item(key, attributes, expires_at, extra)
-        builders.check_size(item, what)
-        self.client.put(builders.put_item(self.table, item))
-
-    def _get(self, key: schema.Key) -> str | None:
-        self.ensure_table()
-        item = self.client.get(builders.get_item(self.table, key))
-        if item is None or builders.is_expired(item):
-            return None
-        return self.codec.decode(item)
-
-    def _query(self, request: builders.Request) -> Iterator[Item]:
-        self.ensure_table()
-        for item in self.client.query(request):
-            if not builders.is_expired(item):
-                yield item
-
-    def _bodies(self, request: builders.Request) -> Iterator[str]:
-        return (self.codec.decode(item) for item in self._query(request))
 
     # -- listing requests: shared by the lazy iterators and the state API's pages -------
 
@@ -285,24 +180,14 @@ class DynamoDBStateStore:
     # -- purge --------------------------------------------------------------------------
 
     def purge(self) -> int:
-        """Delete every item of this app, 25 per request; other apps are never read.
+        """Delete every state item of this app, 25 per request; other apps are never read.
 
-        The shared app-info registry entry is kept, as pynenc's Redis backend does.
+        The shared app-info registry entry is kept, as pynenc's Redis backend does, and so
+        is the app's client data, which pynenc purges apart (:meth:`purge_client_data`).
 
         :return: the number of items deleted
         """
-        deleted = 0
-        batch: list[schema.Key] = []
-        # One buffer across partitions, so every request but the last deletes 25 items.
-        for pk in schema.app_partitions(self.app_id):
-            request = builders.query_partition(self.table, pk, 1000, keys_only=True)
-            for item in self._query_all(request):
-                batch.append(builders.key_of(item))
-                if len(batch) == builders.BATCH_WRITE_LIMIT:
-                    deleted += self._delete(batch)
-                    batch = []
-        if batch:
-            deleted += self._delete(batch)
+        deleted = self._delete_partitions(schema.app_partitions(self.app_id))
         # Objects go after the items that point at them: no reader follows a dead pointer.
         return deleted + self.codec.purge()
 
@@ -338,13 +223,3 @@ class DynamoDBStateStore:
         # Objects go after the items that point at them: no reader follows a dead pointer.
         objects = self.codec.purge_page()
         return objects, position if objects else None
-
-    def _query_all(self, request: builders.Request) -> Iterator[Item]:
-        # Expired items are purged too: unlike reads, deletes must not skip them.
-        self.ensure_table()
-        return self.client.query(request)
-
-    def _delete(self, keys: list[schema.Key]) -> int:
-        for request in builders.batch_writes(self.table, deletes=keys):
-            self.client.batch_write(request)
-        return len(keys)
