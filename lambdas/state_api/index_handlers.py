@@ -116,7 +116,9 @@ class IndexHandlers:
         binding = self._binding(workflow_id=workflow_id, workflow_type=workflow_type)
         start = self._cursor(binding, index_pages.is_sequence_resume)
         store, limit, budget = self.served.store(app_id), self.served.limit(), self.served.budget()
-        page = index_pages.members_page(store, workflow_id, workflow_type, start, limit, budget)
+        page = index_pages.members_page(
+            store, workflow_id, workflow_type, start=start, limit=limit, budget=budget
+        )
         return self._listing(binding, page)
 
     # -- history -----------------------------------------------------------------------
@@ -142,7 +144,9 @@ class IndexHandlers:
         resume = self._cursor(binding, index_pages.is_time_resume)
         store, limit, budget = self.served.store(app_id), self.served.limit(), self.served.budget()
         budget.queries_left = index_pages.TIME_QUERIES_PER_PAGE
-        page = index_pages.timerange_page(store, start, end, resume, limit, budget, ids_only)
+        page = index_pages.timerange_page(
+            store, start, end, resume=resume, limit=limit, budget=budget, ids_only=ids_only
+        )
         return self._listing(binding, page)
 
     def history_in_timerange(self, app_id: str) -> Response[str]:

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from pynenc_dynamodb.api.pages import (
-    MAX_QUERIES_PER_PAGE,
     AnswerTooLargeError,
     Budget,
     answer_bytes,
@@ -106,6 +105,7 @@ def sequence_page(
     start: SequenceResume | None,
     limit: int,
     budget: Budget,
+    *,
     keep: Callable[[Item], bool] = lambda item: True,
 ) -> tuple[list[str], SequenceResume | None]:
     """Up to ``limit`` bodies of ``requests`` read in turn, at most ``budget``'s Queries."""
@@ -128,6 +128,7 @@ def members_page(
     store: DynamoDBStateStore,
     workflow_id: str | None,
     workflow_type: str | None,
+    *,
     start: SequenceResume | None,
     limit: int,
     budget: Budget,
@@ -151,7 +152,7 @@ def matching_runner_contexts_page(
         return partial_id in schema.runner_id_of(item)
 
     requests = [store.runner_contexts_request(limit)]
-    return sequence_page(store, requests, start, limit, budget, matches)
+    return sequence_page(store, requests, start, limit, budget, keep=matches)
 
 
 def runner_contexts_answer(
@@ -206,6 +207,7 @@ def timerange_page(
     store: DynamoDBStateStore,
     start: datetime,
     end: datetime,
+    *,
     resume: TimeResume | None,
     limit: int,
     budget: Budget,
@@ -240,8 +242,8 @@ def timerange_page(
             shard,
             start,
             end,
-            key,
-            limit,
+            start_key=key,
+            limit=limit,
             keys_only=ids_only,
             after=resume_after if bucket == first else None,
         )
