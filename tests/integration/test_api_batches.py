@@ -230,8 +230,8 @@ def test_client_data_and_its_purge(api: ModuleType, base: str) -> None:
         ("get_runner_contexts", {"runner_ids": {"a": 1}}, "InvalidField", "'runner_ids'"),
     ],
 )
-def test_bad_batch_shapes_are_400_naming_the_field(  # noqa: PLR0917 - parametrized
-    api: ModuleType, base: str, route: str, payload: Any, code: str, names: str
+def test_bad_batch_shapes_are_400_naming_the_field(
+    api: ModuleType, base: str, *, route: str, payload: Any, code: str, names: str
 ) -> None:
     path = base + routes.BY_NAME[route].template.removeprefix("/apps/{app_id}")
     status, answer = call(api, routes.BY_NAME[route].method, path, payload)
