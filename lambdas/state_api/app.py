@@ -7,7 +7,9 @@ table the client builds its paths from; each names its handler in :data:`HANDLER
 not spelled the one way that table spells it is a 400, so IAM policies naming paths hold.
 Listings are paged behind HMAC-signed, expiring cursors bound to the path they were issued
 for (:mod:`cursors`), and every answer stays within what Lambda can return (:mod:`answers`);
-request parsing and limits live in :mod:`request_parsing`. All are siblings of this module:
+request parsing and limits live in :mod:`request_parsing`; the handlers of pynenc 0.1's
+operations (batches, indexes, time ranges, runner contexts, client data) in
+:mod:`index_handlers`. All are siblings of this module:
 Lambda puts the function's code root on ``sys.path``, and the local server and the tests
 put this folder there.
 
@@ -37,6 +39,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from cursors import CursorSigner, is_key
+from index_handlers import IndexHandlers, Served
 from request_parsing import ApiError, ident, page_limit, timestamp
 from request_parsing import json_body as parse_json_body
 
@@ -272,8 +275,19 @@ def purge(app_id: str) -> Response[str]:
     return ok({"deleted": deleted, "done": position is None, "next_cursor": cursor})
 
 
+INDEX = IndexHandlers(
+    Served(
+        event=lambda: app.current_event,
+        json_body=json_body,
+        limit=limit,
+        cursors=CURSORS,
+        budget=budget,
+        store=store,
+        purge_step=(PURGE_STEP_ITEMS, PURGE_STEP_SECONDS),
+    )
+)
 HANDLERS: dict[str, Callable[..., Response[str]]] = {
-    route.name: globals()[route.name] for route in routes.ROUTES
+    route.name: globals().get(route.name) or INDEX.handlers()[route.name] for route in routes.ROUTES
 }
 
 

@@ -20,6 +20,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 
 from pynenc_dynamodb.api import routes
+from pynenc_dynamodb.api.index_client import IndexOperations
 from pynenc_dynamodb.aws.per_process import PerProcess
 from pynenc_dynamodb.aws.retry import RetryPolicy, retry
 from pynenc_dynamodb.aws.settings import is_loopback, resolve_session
@@ -90,8 +91,9 @@ def _is_transient(exc: Exception) -> bool:
     )
 
 
-class ApiStateStore:
-    """:class:`~pynenc_dynamodb.state_backend.adapter.StateStore` over the state API, for one app.
+class ApiStateStore(IndexOperations):
+    """:class:`~pynenc_dynamodb.state_backend.adapter.StateStore` over the state API, for one
+    app, with pynenc 0.1's operations (:class:`~pynenc_dynamodb.api.index_client.IndexOperations`).
 
     :param settings: how to reach the API
     :param app_id: the app whose state this store reads and writes
@@ -220,11 +222,15 @@ class ApiStateStore:
         status, answer = self.request("GET", path)
         return None if status == 404 else str(answer["body"])
 
-    def _list(self, path: str) -> Iterator[str]:
-        """Items of a listing, fetching the next page only when the caller needs it."""
+    def _list(self, path: str, query: dict[str, str] | None = None) -> Iterator[str]:
+        """Items of a listing, fetching the next page only when the caller needs it.
+
+        :param query: the listing's filters, sent with every page
+        """
         cursor = ""
         while True:
-            _, answer = self.request("GET", path, query={"cursor": cursor} if cursor else None)
+            page = {**(query or {}), **({"cursor": cursor} if cursor else {})}
+            _, answer = self.request("GET", path, query=page or None)
             yield from (str(item) for item in answer.get("items", []))
             cursor = answer.get("next_cursor") or ""
             if not cursor:
@@ -330,8 +336,11 @@ class ApiStateStore:
 
         :return: how many items and objects were deleted
         """
+        return self._purge_steps(self._path("purge"))
+
+    def _purge_steps(self, path: str) -> int:
+        """Repeat the bounded DELETE at ``path``, following its cursor, until ``done``."""
         deleted = 0
-        path = self._path("purge")
         cursor = ""
         while True:
             _, answer = self.request("DELETE", path, query={"cursor": cursor} if cursor else None)

@@ -42,6 +42,8 @@ class Route:
 
 _INVOCATION: Final = "/apps/{app_id}/invocations/{invocation_id}"
 _WORKFLOW: Final = "/apps/{app_id}/workflows/{workflow_id}"
+_RUNNER_CONTEXTS: Final = "/apps/{app_id}/runner-contexts"
+_CLIENT_DATA: Final = "/apps/{app_id}/client-data"
 
 ROUTES: Final = (
     Route("put_invocation", "PUT", _INVOCATION),
@@ -67,8 +69,30 @@ ROUTES: Final = (
     Route("get_app_info", "GET", "/apps/{app_id}/info"),
     Route("all_app_infos", "GET", "/app-infos"),
     Route("purge", "DELETE", "/apps/{app_id}"),
+    # pynenc 0.1: batches are one request each; listings filter by query parameters.
+    Route("put_invocations", "POST", "/apps/{app_id}/invocations"),
+    Route("invocation_ids_by_workflow", "GET", "/apps/{app_id}/invocations"),
+    Route("child_invocations", "GET", _INVOCATION + "/children"),
+    Route("add_histories", "POST", "/apps/{app_id}/history"),
+    Route("history_in_timerange", "GET", "/apps/{app_id}/history"),
+    Route("invocation_ids_in_timerange", "GET", "/apps/{app_id}/history/invocation-ids"),
+    Route("put_runner_context", "PUT", _RUNNER_CONTEXTS + "/{runner_id}"),
+    # POST, not GET: a list of ids does not fit a URL. A runner named "batch-get" is still
+    # PUT to its own path: routes are told apart by method first.
+    Route("get_runner_contexts", "POST", _RUNNER_CONTEXTS + "/batch-get"),
+    Route("matching_runner_contexts", "GET", _RUNNER_CONTEXTS),
+    Route("put_client_data", "PUT", _CLIENT_DATA + "/{key}"),
+    Route("get_client_data", "GET", _CLIENT_DATA + "/{key}"),
+    Route("purge_client_data", "DELETE", _CLIENT_DATA),
 )
 BY_NAME: Final = {route.name: route for route in ROUTES}
+
+# Entries one batch request may carry: the function refuses more (400), the client splits
+# larger batches. An invocation writes up to 3 items: 500 are at most 60 BatchWriteItem;
+# 1,000 history ids 40 BatchWriteItem; 1,000 runner ids 10 BatchGetItem.
+MAX_INVOCATIONS_PER_REQUEST: Final = 500
+MAX_HISTORY_IDS_PER_REQUEST: Final = 1000
+MAX_RUNNER_IDS_PER_REQUEST: Final = 1000
 
 
 def _compile(template: str) -> re.Pattern[str]:

@@ -32,3 +32,18 @@ class ClientData(StoreCore):
         deleted = self._delete_partitions(schema.client_data_partitions(self.app_id))
         # Objects go after the items that point at them: no reader follows a dead pointer.
         return deleted + self.client_data_codec.purge()
+
+    def purge_client_data_step(
+        self, max_items: int, max_seconds: float, start: int = 0
+    ) -> tuple[int, int | None]:
+        """One bounded piece of :meth:`purge_client_data`, as
+        :meth:`~pynenc_dynamodb.table.store.DynamoDBStateStore.purge_step` is of a purge.
+
+        :param start: where the previous step stopped, an index of
+            :func:`~pynenc_dynamodb.table.schema.client_data_partitions`; 0 starts over
+        :return: how many items or objects were deleted, and where to resume (``None``
+            once no client data item or object is left)
+        """
+        partitions = schema.client_data_partitions(self.app_id)
+        codec = self.client_data_codec
+        return self._purge_step(partitions, codec, max_items, max_seconds, start)

@@ -1,7 +1,6 @@
 """App-scoped state operations on serialized strings: what the pynenc adapter and the
 Lambda handlers share. Nothing here deserializes a payload or imports user code."""
 
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -203,23 +202,5 @@ class DynamoDBStateStore(InvocationIndex, TimeIndex, RunnerContexts, ClientData)
         :return: how many items or objects were deleted, and where to resume (``None``
             once the app has neither items nor objects left)
         """
-        deadline = time.monotonic() + max_seconds
         partitions = schema.app_partitions(self.app_id)
-        position, deleted, queries = start, 0, 0
-        while position < len(partitions):
-            if deleted >= max_items or (queries and time.monotonic() >= deadline):
-                return deleted, position
-            limit = min(1000, max_items - deleted)
-            request = builders.query_partition(self.table, partitions[position], limit, True)
-            self.ensure_table()
-            items, more = query_page(self.client, request)
-            queries += 1
-            if items:
-                deleted += self._delete([builders.key_of(item) for item in items])
-            if more is None:
-                position += 1
-        if deleted:
-            return deleted, position
-        # Objects go after the items that point at them: no reader follows a dead pointer.
-        objects = self.codec.purge_page()
-        return objects, position if objects else None
+        return self._purge_step(partitions, self.codec, max_items, max_seconds, start)

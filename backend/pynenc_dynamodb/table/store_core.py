@@ -2,9 +2,10 @@
 query helpers shared by the store's groups of operations."""
 
 import threading
+import time
 from collections.abc import Iterator
 
-from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
+from pynenc_dynamodb.aws.dynamodb import DynamoDBClient, query_page
 from pynenc_dynamodb.aws.per_process import kept
 from pynenc_dynamodb.table import builders, schema
 from pynenc_dynamodb.table.builders import Item
@@ -148,6 +149,43 @@ class StoreCore:
         if batch:
             deleted += self._delete(batch)
         return deleted
+
+    def _purge_step(
+        self,
+        partitions: list[str],
+        codec: PayloadCodec,
+        max_items: int,
+        max_seconds: float,
+        start: int,
+    ) -> tuple[int, int | None]:
+        """One bounded piece of emptying ``partitions``: delete at most ``max_items`` items,
+        from partition ``start`` on, starting no Query after ``max_seconds`` (the first
+        always runs); once no partition holds an item, delete one page (up to 1,000) of
+        ``codec``'s objects instead.
+
+        :param start: where the previous step stopped; 0 starts over
+        :return: how many items or objects were deleted, and where to resume (``None``
+            once neither items nor objects are left)
+        """
+        deadline = time.monotonic() + max_seconds
+        position, deleted, queries = start, 0, 0
+        while position < len(partitions):
+            if deleted >= max_items or (queries and time.monotonic() >= deadline):
+                return deleted, position
+            limit = min(1000, max_items - deleted)
+            request = builders.query_partition(self.table, partitions[position], limit, True)
+            self.ensure_table()
+            items, more = query_page(self.client, request)
+            queries += 1
+            if items:
+                deleted += self._delete([builders.key_of(item) for item in items])
+            if more is None:
+                position += 1
+        if deleted:
+            return deleted, position
+        # Objects go after the items that point at them: no reader follows a dead pointer.
+        objects = codec.purge_page()
+        return objects, position if objects else None
 
     def _query_all(self, request: builders.Request) -> Iterator[Item]:
         # Expired items are purged too: unlike reads, deletes must not skip them.

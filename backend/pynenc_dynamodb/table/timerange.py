@@ -122,9 +122,14 @@ class TimeIndex(StoreCore):
         *,
         limit: int = 0,
         keys_only: bool = False,
+        after: str | None = None,
     ) -> builders.Request:
-        """The Query of one (hour bucket, shard) of the time index, within the range."""
+        """The Query of one (hour bucket, shard) of the time index, within the range.
+
+        :param after: an index sort key of the range: read from it on (it included)
+        """
         low, high = schema.history_time_bounds(start, end)
+        low = max(low, after or low)
         pk = schema.history_time_partition(self.app_id, bucket, shard)
         return builders.query_index_between(
             self.table, pk, low, high, limit or self.page_size, keys_only=keys_only
@@ -140,19 +145,24 @@ class TimeIndex(StoreCore):
         start_key: Item | None = None,
         limit: int = 0,
         keys_only: bool = False,
+        after: str | None = None,
     ) -> tuple[list[Entry[str]], Item | None]:
         """One page of one (hour bucket, shard): ``(index sort key, body)`` pairs (bodies
         empty with ``keys_only``), and the key to resume from (``None`` when done).
-        Expired records are left out."""
+        Expired records are left out.
+
+        :param after: an index sort key: only entries past it (how the state API resumes a
+            merge of every shard from the last entry it answered, in whichever shard)
+        """
         request = self.history_timerange_request(
-            bucket, shard, start, end, limit=limit, keys_only=keys_only
+            bucket, shard, start, end, limit=limit, keys_only=keys_only, after=after
         )
         self.ensure_table()
         items, last_key = query_page(self.client, request, start_key)
         entries = [
             (item[schema.GSI1_SK]["S"], "" if keys_only else self.codec.decode(item))
             for item in items
-            if not builders.is_expired(item)
+            if not builders.is_expired(item) and item[schema.GSI1_SK]["S"] != after
         ]
         return entries, last_key
 
