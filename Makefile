@@ -7,7 +7,8 @@ BIN := $(VENV)/bin
 BIN01 := $(VENV01)/bin
 # mypy checks the adapter of the environment's pynenc; the other one is left out.
 MYPY_0024 := --always-false PYNENC_01 --exclude 'backend/pynenc_dynamodb/plugin/'
-MYPY_01 := --always-true PYNENC_01 --exclude 'backend/pynenc_dynamodb/(state_backend|demo)/'
+MYPY_01 := --always-true PYNENC_01 --exclude 'backend/pynenc_dynamodb/(state_backend|demo)/' \
+	--cache-dir .mypy_cache/pynenc01
 
 .PHONY: demo test test-0024 test-01 lint local clean bench
 
