@@ -284,3 +284,24 @@ def test_every_new_route_answers_json(api: ModuleType, base: str) -> None:
     assert "#" in app_id
     status, answer = call(api, "GET", f"{base}/runner-contexts", query={"match": ""})
     assert status == 200 and json.dumps(answer)
+
+
+def test_runner_contexts_beyond_one_answer_come_back_unread(api: ModuleType, base: str) -> None:
+    """Contexts that do not fit in one answer are named in ``unread``, in order; a first
+    group too large together is read in halves, so each answer holds at least one."""
+    app_id = unquote(base.removeprefix("/apps/"))
+    store = api.store(app_id)
+    ids = [f"r{n:03d}" for n in range(150)]
+    for runner_id in ids:
+        store.put_runner_context(runner_id, f"{runner_id}:" + "x" * 100)
+    one = pages.answer_bytes(f"r000:{'x' * 100}") + 2
+    # Room for 120 contexts: the first group of 100 fits, the second (50) does not.
+    items, unread = index_pages.runner_contexts_answer(store, ids, pages.Budget(120 * one))
+    assert [item[:4] for item in items] == ids[:100]
+    assert unread == ids[100:]
+    # Room for 30: the first group is read again in halves until a part fits.
+    items, unread = index_pages.runner_contexts_answer(store, ids, pages.Budget(30 * one))
+    assert [item[:4] for item in items] == ids[:25]
+    assert unread == ids[25:]
+    with pytest.raises(pages.AnswerTooLargeError):
+        index_pages.runner_contexts_answer(store, ids, pages.Budget(one - 1))

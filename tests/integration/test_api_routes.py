@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from pynenc_dynamodb.api import routes
 from pynenc_dynamodb.api.client import ApiSettings, ApiStateStore
+from pynenc_dynamodb.table.entries import InvocationEntry
 from tests.conftest import unique_app_id
 from tests.helpers.api_events import call
 
@@ -53,6 +54,20 @@ def test_every_route_has_a_handler_and_a_client_operation(api: ModuleType) -> No
         "get_app_info": lambda: store.get_app_info("orders"),
         "all_app_infos": lambda: list(store.all_app_infos()),
         "purge": store.purge,
+        "put_invocations": lambda: store.put_invocations(
+            [InvocationEntry("i", "b", "w", "t", None)]
+        ),
+        "invocation_ids_by_workflow": lambda: list(store.invocation_ids_by_workflow("w", None)),
+        "child_invocations": lambda: list(store.child_invocations("i")),
+        "add_histories": lambda: store.add_histories(["i"], when, "b"),
+        "history_in_timerange": lambda: list(store.history_in_timerange(when, when)),
+        "invocation_ids_in_timerange": lambda: list(store.invocation_ids_in_timerange(when, when)),
+        "put_runner_context": lambda: store.put_runner_context("r", "b"),
+        "get_runner_contexts": lambda: store.get_runner_contexts(["r"]),
+        "matching_runner_contexts": lambda: list(store.matching_runner_contexts("r")),
+        "put_client_data": lambda: store.put_client_data("k", "b"),
+        "get_client_data": lambda: store.get_client_data("k"),
+        "purge_client_data": store.purge_client_data,
     }
     assert set(operations) == names
     for name, operation in operations.items():
@@ -128,9 +143,8 @@ def test_segment_is_the_one_spelling_and_decodes_back(value: str) -> None:
 
 def test_router_and_405_use_the_same_pattern(api: ModuleType) -> None:
     for route in routes.ROUTES:
-        parameters = {
-            name: "x" for name in ("app_id", "invocation_id", "workflow_id", "key", "task_id")
-        }
+        names = ("app_id", "invocation_id", "workflow_id", "key", "task_id", "runner_id")
+        parameters = dict.fromkeys(names, "x")
         path = routes.path(route.name, **parameters)
         found = routes.match(route.method, path)
         assert found is not None and found[0] == route

@@ -1,6 +1,6 @@
 """docs/serverless.md's example policies, checked against every route of the API's route
-table: the worker policy grants one app's data routes only; the app registry and purge
-are in the operator policy."""
+table: the worker policy grants one app's data routes only; the app registry and the
+purges (of the state and of the client data) are in the operator policy."""
 
 import json
 import re
@@ -11,6 +11,9 @@ from pynenc_dynamodb.api import routes
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "serverless.md"
 API = "arn:aws:execute-api:eu-west-1:123456789012:abc123/$default"
+# Reading every app's registry and deleting an app's state or client data (pynenc's
+# app.purge() does both): operators' actions, not workers'.
+OPERATOR_ROUTES = {"all_app_infos", "purge", "purge_client_data"}
 
 
 def policies() -> dict[str, list[str]]:
@@ -31,7 +34,13 @@ def allowed(resources: list[str], method: str, path: str) -> bool:
 
 
 def every_route(app_id: str) -> dict[str, tuple[str, str]]:
-    values = {"invocation_id": "i", "workflow_id": "w", "key": "k", "task_id": "t"}
+    values = {
+        "invocation_id": "i",
+        "workflow_id": "w",
+        "key": "k",
+        "task_id": "t",
+        "runner_id": "r",
+    }
     return {
         route.name: (route.method, routes.path(route.name, app_id=app_id, **values))
         for route in routes.ROUTES
@@ -40,7 +49,7 @@ def every_route(app_id: str) -> dict[str, tuple[str, str]]:
 
 def test_worker_policy_grants_one_apps_data_routes_only() -> None:
     worker = policies()["OrdersWorker"]
-    operator_only = {"all_app_infos", "purge"}
+    operator_only = OPERATOR_ROUTES
     for name, (method, path) in every_route("orders").items():
         assert allowed(worker, method, path) == (name not in operator_only), name
     for method, path in every_route("billing").values():
@@ -56,4 +65,4 @@ def test_operator_policy_holds_the_registry_and_purge() -> None:
         for name, (method, path) in every_route("orders").items()
         if allowed(operator, method, path)
     }
-    assert granted == {"all_app_infos", "purge"}
+    assert granted == OPERATOR_ROUTES

@@ -92,6 +92,7 @@ TABLE_ACTIONS = {
     "dynamodb:PutItem",
     "dynamodb:Query",
     "dynamodb:BatchWriteItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:DeleteItem",
     "dynamodb:DescribeTable",
 }
