@@ -16,10 +16,7 @@ from pynenc_dynamodb.errors import (
     TableSchemaError,
     UnrestoredTaskError,
 )
-
-# True where the installed pynenc is the 0.1 series (it has the client data store component).
-# mypy checks one adapter per environment: the Makefile sets this flag always true or false.
-PYNENC_01 = find_spec("pynenc") is not None and find_spec("pynenc.client_data_store") is not None
+from pynenc_dynamodb.pynenc_version import PYNENC_01
 
 # Importing the backends registers them with pynenc. The state API's Lambda function uses
 # the store alone and ships without pynenc: a smaller package and a faster cold start.

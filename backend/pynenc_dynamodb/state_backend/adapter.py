@@ -15,12 +15,13 @@ from pynenc.invocation.dist_invocation import DistributedInvocation
 from pynenc.state_backend.base_state_backend import InvocationHistory
 from pynenc.workflow import WorkflowIdentity
 
+from pynenc_dynamodb.app_registry import AppRegistry
 from pynenc_dynamodb.async_writes import KeptWriteErrors
 from pynenc_dynamodb.errors import UnrestoredTaskError
 from pynenc_dynamodb.store_contract import StateStore
 
 if TYPE_CHECKING:
-    from pynenc.app import AppInfo, Pynenc
+    from pynenc.app import Pynenc
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ class MissingInvocationError(exceptions.InvocationNotFoundError, KeyError):
     """
 
 
-class StoreBackedStateBackend(KeptWriteErrors):
+class StoreBackedStateBackend(KeptWriteErrors, AppRegistry):
     """Implements every operation of ``BaseStateBackend`` over :attr:`store`.
 
     Mixed in before ``BaseStateBackend`` by the concrete backends, which stay its direct
@@ -173,18 +174,7 @@ class StoreBackedStateBackend(KeptWriteErrors):
     def get_workflow_sub_invocations(self, workflow_id: str) -> Iterator[str]:
         return self.store.sub_invocations(workflow_id)
 
-    # -- app info and purge -------------------------------------------------------------
-
-    def store_app_info(self, app_info: "AppInfo") -> None:
-        self.store.put_app_info(app_info.app_id, app_info.to_json())
-
-    def get_app_info(self) -> "AppInfo":
-        from pynenc.app import AppInfo
-
-        body = self.store.get_app_info(self.app.app_id)
-        if body is None:
-            raise ValueError(f"No app info found for app_id '{self.app.app_id}'")
-        return AppInfo.from_json(body)
+    # -- purge -------------------------------------------------------------------------
 
     def purge(self) -> None:
         """Delete every item of the current app; other apps sharing the table are untouched."""

@@ -12,9 +12,10 @@ from pynenc.conf.config_state_backend import ConfigStateBackend
 from pynenc.state_backend.base_state_backend import BaseStateBackend
 
 from pynenc_dynamodb.api.client import ApiStateStore
+from pynenc_dynamodb.app_registry import app_infos_by_id
 from pynenc_dynamodb.config_fields import ConfigDynamoDBApi
 from pynenc_dynamodb.state_backend.adapter import StoreBackedStateBackend
-from pynenc_dynamodb.state_backend.app_infos import app_infos_by_id, instance_or_class_method
+from pynenc_dynamodb.state_backend.app_infos import instance_or_class_method
 
 if TYPE_CHECKING:
     from pynenc.app import AppInfo, Pynenc

@@ -1,7 +1,7 @@
 """``get_all_app_infos`` as pynenc's monitor calls it: on a backend instance, with that
 backend's settings; on the class (pynenc's static API), with the environment's."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -28,11 +28,3 @@ class instance_or_class_method(Generic[Owner]):
         self, instance: Owner | None, owner: type[Owner]
     ) -> Callable[[], "dict[str, AppInfo]"]:
         return partial(self.method, instance, owner)
-
-
-def app_infos_by_id(bodies: Iterable[str]) -> "dict[str, AppInfo]":
-    """The app-info registry entries, parsed, by app id."""
-    from pynenc.app import AppInfo
-
-    infos = (AppInfo.from_json(body) for body in bodies)
-    return {info.app_id: info for info in infos}

@@ -5,9 +5,10 @@ from typing import TYPE_CHECKING
 
 from pynenc.state_backend.base_state_backend import BaseStateBackend
 
+from pynenc_dynamodb.app_registry import app_infos_by_id
 from pynenc_dynamodb.config_fields import build_store
 from pynenc_dynamodb.state_backend.adapter import StoreBackedStateBackend
-from pynenc_dynamodb.state_backend.app_infos import app_infos_by_id, instance_or_class_method
+from pynenc_dynamodb.state_backend.app_infos import instance_or_class_method
 from pynenc_dynamodb.state_backend.conf import ConfigStateBackendDynamoDB
 from pynenc_dynamodb.table.store import DynamoDBStateStore
 

@@ -7,7 +7,6 @@ without one, the value stays in its item (compressed), up to DynamoDB's 400 KB.
 """
 
 from functools import cached_property
-from typing import TYPE_CHECKING
 
 from pynenc.client_data_store.base_client_data_store import BaseClientDataStore
 
@@ -19,9 +18,6 @@ from pynenc_dynamodb.plugin.conf import (
 )
 from pynenc_dynamodb.store_contract import PluginStateStore
 from pynenc_dynamodb.table.store import DynamoDBStateStore
-
-if TYPE_CHECKING:
-    from pynenc.app import Pynenc
 
 
 class StoreBackedClientDataStore:
@@ -54,9 +50,6 @@ class DynamoDBClientDataStore(StoreBackedClientDataStore, BaseClientDataStore):
     :param Pynenc app: the pynenc app whose client data this store holds
     """
 
-    def __init__(self, app: "Pynenc") -> None:
-        super().__init__(app)
-
     @cached_property
     def conf(self) -> ConfigClientDataStoreDynamoDB:
         return ConfigClientDataStoreDynamoDB(
@@ -77,9 +70,6 @@ class DynamoDBApiClientDataStore(StoreBackedClientDataStore, BaseClientDataStore
 
     :param Pynenc app: the pynenc app whose client data this store holds
     """
-
-    def __init__(self, app: "Pynenc") -> None:
-        super().__init__(app)
 
     @cached_property
     def conf(self) -> ConfigClientDataStoreDynamoDBApi:

@@ -18,6 +18,7 @@ from pynenc.identifiers.task_id import TaskId
 from pynenc.runner.runner_context import RunnerContext
 from pynenc.state_backend.base_state_backend import InvocationHistory
 
+from pynenc_dynamodb.app_registry import AppRegistry
 from pynenc_dynamodb.async_writes import KeptWriteErrors
 from pynenc_dynamodb.errors import UnrestoredTaskError
 from pynenc_dynamodb.plugin.state_backend.serialization import (
@@ -30,7 +31,6 @@ from pynenc_dynamodb.store_contract import PluginStateStore
 
 if TYPE_CHECKING:
     from pynenc.app import Pynenc
-    from pynenc.app_info import AppInfo
     from pynenc.models.call_dto import CallDTO
     from pynenc.models.invocation_dto import InvocationDTO
     from pynenc.workflow import WorkflowIdentity
@@ -47,15 +47,7 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def app_infos_by_id(bodies: Iterable[str]) -> "dict[str, AppInfo]":
-    """The app-info registry entries, parsed, by app id."""
-    from pynenc.app_info import AppInfo
-
-    infos = (AppInfo.from_json(body) for body in bodies)
-    return {info.app_id: info for info in infos}
-
-
-class PluginStoreBackedStateBackend(KeptWriteErrors):
+class PluginStoreBackedStateBackend(KeptWriteErrors, AppRegistry):
     """Implements every abstract operation of pynenc 0.1's ``BaseStateBackend`` over
     :attr:`store` (``discover_app_infos`` aside: each backend reads its own settings).
 
@@ -206,18 +198,7 @@ class PluginStoreBackedStateBackend(KeptWriteErrors):
         bodies = self.store.matching_runner_contexts(partial_id)
         return (RunnerContext.from_json(body) for body in bodies)
 
-    # -- app info and purge -------------------------------------------------------------
-
-    def store_app_info(self, app_info: "AppInfo") -> None:
-        self.store.put_app_info(app_info.app_id, app_info.to_json())
-
-    def get_app_info(self) -> "AppInfo":
-        from pynenc.app_info import AppInfo
-
-        body = self.store.get_app_info(self.app.app_id)
-        if body is None:
-            raise ValueError(f"No app info found for app_id '{self.app.app_id}'")
-        return AppInfo.from_json(body)
+    # -- purge -------------------------------------------------------------------------
 
     def purge(self) -> None:
         """Delete every item of the current app (its client data aside, which pynenc purges

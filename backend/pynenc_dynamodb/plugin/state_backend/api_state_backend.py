@@ -11,14 +11,11 @@ from typing import TYPE_CHECKING, Any
 from pynenc.state_backend.base_state_backend import BaseStateBackend
 
 from pynenc_dynamodb.api.client import ApiStateStore
+from pynenc_dynamodb.app_registry import app_infos_by_id
 from pynenc_dynamodb.plugin.conf import ConfigStateBackendDynamoDBApi
-from pynenc_dynamodb.plugin.state_backend.adapter import (
-    PluginStoreBackedStateBackend,
-    app_infos_by_id,
-)
+from pynenc_dynamodb.plugin.state_backend.adapter import PluginStoreBackedStateBackend
 
 if TYPE_CHECKING:
-    from pynenc.app import Pynenc
     from pynenc.app_info import AppInfo
 
 
@@ -33,9 +30,6 @@ class DynamoDBApiStateBackend(PluginStoreBackedStateBackend, BaseStateBackend[An
 
     :param Pynenc app: the pynenc app whose state this backend holds
     """
-
-    def __init__(self, app: "Pynenc") -> None:
-        super().__init__(app)
 
     @cached_property
     def conf(self) -> ConfigStateBackendDynamoDBApi:

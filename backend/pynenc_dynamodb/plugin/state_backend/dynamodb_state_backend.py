@@ -5,16 +5,13 @@ from typing import TYPE_CHECKING, Any
 
 from pynenc.state_backend.base_state_backend import BaseStateBackend
 
+from pynenc_dynamodb.app_registry import app_infos_by_id
 from pynenc_dynamodb.config_fields import build_store
 from pynenc_dynamodb.plugin.conf import ConfigStateBackendDynamoDB
-from pynenc_dynamodb.plugin.state_backend.adapter import (
-    PluginStoreBackedStateBackend,
-    app_infos_by_id,
-)
+from pynenc_dynamodb.plugin.state_backend.adapter import PluginStoreBackedStateBackend
 from pynenc_dynamodb.table.store import DynamoDBStateStore
 
 if TYPE_CHECKING:
-    from pynenc.app import Pynenc
     from pynenc.app_info import AppInfo
 
 
@@ -30,9 +27,6 @@ class DynamoDBStateBackend(PluginStoreBackedStateBackend, BaseStateBackend[Any, 
 
     :param Pynenc app: the pynenc app whose state this backend holds
     """
-
-    def __init__(self, app: "Pynenc") -> None:
-        super().__init__(app)
 
     @cached_property
     def conf(self) -> ConfigStateBackendDynamoDB:
