@@ -4,6 +4,7 @@ runner contexts and client data; what each costs in requests; purge and app isol
 
 import hashlib
 import math
+import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -16,7 +17,7 @@ from pynenc_dynamodb.aws.s3 import S3BlobStore
 from pynenc_dynamodb.aws.settings import ClientSettings
 from pynenc_dynamodb.errors import InvalidKeyError
 from pynenc_dynamodb.local.endpoint import DEFAULT_BUCKET
-from pynenc_dynamodb.table import schema
+from pynenc_dynamodb.table import builders, schema
 from pynenc_dynamodb.table.entries import InvocationEntry
 from pynenc_dynamodb.table.payloads import PayloadCodec, PayloadPolicy
 from pynenc_dynamodb.table.store import DynamoDBStateStore
@@ -348,3 +349,26 @@ def test_purge_client_data_keeps_the_state(
     assert store.get_invocation("big") == big
     assert list(store.child_invocations("root")) == ["inv-1"]
     assert len(_objects(store_endpoint, schema.payload_object_prefix(store.app_id))) == 1
+
+
+def test_expired_items_of_the_new_kinds_read_as_absent(stores: list[DynamoDBStateStore]) -> None:
+    """DynamoDB deletes expired items lazily: every read skips them meanwhile."""
+    store = stores[0]
+    store.put_invocations([entry(1)])
+    store.add_histories(["inv-1"], EPOCH_EDGE, "REGISTERED")
+    store.put_runner_context("runner", "ctx")
+    store.put_client_data("k", "value")
+    expired = {schema.EXPIRES_AT: {"N": str(int(time.time()) - 1)}}
+    partitions = schema.app_partitions(store.app_id) + schema.client_data_partitions(store.app_id)
+    for pk in partitions:
+        for item in list(store.client.query(builders.query_partition(store.table, pk, 100))):
+            store.client.put(builders.put_item(store.table, {**item, **expired}))
+
+    assert list(store.child_invocations("root")) == []
+    assert list(store.invocation_ids_by_workflow(None, None)) == []
+    assert list(store.invocation_ids_by_workflow("wf-1", None)) == []
+    assert list(store.history_in_timerange(EPOCH_EDGE, EPOCH_EDGE)) == []
+    assert list(store.invocation_ids_in_timerange(EPOCH_EDGE, EPOCH_EDGE)) == []
+    assert store.get_runner_contexts(["runner"]) == []
+    assert list(store.matching_runner_contexts("")) == []
+    assert store.get_client_data("k") is None
