@@ -68,3 +68,66 @@ def test_oversized_item_is_rejected_before_sending() -> None:
         builders.check_size(item, "result")
     assert info.value.field == "result"
     assert f"at most {schema.MAX_ITEM_BYTES} bytes" in str(info.value)
+
+
+def test_index_prefix_query_binds_the_index_sort_prefix() -> None:
+    request = builders.query_index_prefix("t", "G", "pkg.flow#", 50)
+    assert request == {
+        "TableName": "t",
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "#gpk = :gpk AND begins_with(#gsk, :gprefix)",
+        "ExpressionAttributeNames": {"#gpk": "gsi1pk", "#gsk": "gsi1sk"},
+        "ExpressionAttributeValues": {":gpk": {"S": "G"}, ":gprefix": {"S": "pkg.flow#"}},
+        "Limit": 50,
+    }
+    # No prefix: the whole index partition.
+    assert builders.query_index_prefix("t", "G", "", 50)["KeyConditionExpression"] == (
+        "#gpk = :gpk"
+    )
+
+
+def test_index_range_query_is_inclusive_and_can_skip_bodies() -> None:
+    request = builders.query_index_between("t", "G", "lo", "hi", 100)
+    assert request == {
+        "TableName": "t",
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "#gpk = :gpk AND #gsk BETWEEN :low AND :high",
+        "ExpressionAttributeNames": {"#gpk": "gsi1pk", "#gsk": "gsi1sk"},
+        "ExpressionAttributeValues": {
+            ":gpk": {"S": "G"},
+            ":low": {"S": "lo"},
+            ":high": {"S": "hi"},
+        },
+        "Limit": 100,
+    }
+    keys_only = builders.query_index_between("t", "G", "lo", "hi", 100, keys_only=True)
+    assert keys_only["ProjectionExpression"] == "#gsk, #exp"
+    assert keys_only["ExpressionAttributeNames"]["#exp"] == "expires_at"
+    # DynamoDB rejects ConsistentRead on a GSI.
+    assert "ConsistentRead" not in keys_only
+
+
+def test_index_sort_prefix_filter_keeps_the_query_and_adds_a_filter() -> None:
+    base = builders.query_prefix("t", schema.Prefix("P", "wf#M#"), 10)
+    filtered = builders.with_index_sort_prefix(base, "T#")
+    assert filtered["KeyConditionExpression"] == base["KeyConditionExpression"]
+    assert filtered["FilterExpression"] == "begins_with(#gsk, :gprefix)"
+    assert filtered["ExpressionAttributeNames"] == {"#pk": "pk", "#sk": "sk", "#gsk": "gsi1sk"}
+    assert filtered["ExpressionAttributeValues"][":gprefix"] == {"S": "T#"}
+    assert "FilterExpression" not in base
+
+
+def test_batch_gets_hold_at_most_100_consistent_keys() -> None:
+    keys = [schema.runner_context_key("app", f"r{n}") for n in range(201)]
+    requests = builders.batch_gets("t", keys)
+    assert [len(r["RequestItems"]["t"]["Keys"]) for r in requests] == [100, 100, 1]
+    assert all(r["RequestItems"]["t"]["ConsistentRead"] is True for r in requests)
+    assert [k for r in requests for k in r["RequestItems"]["t"]["Keys"]] == keys
+    assert builders.batch_gets("t", []) == []
+
+
+def test_distinct_items_keep_the_last_write_of_a_key_in_first_position() -> None:
+    a1 = builders.build_item(schema.invocation_key("app", "a"), "a1", None)
+    b = builders.build_item(schema.invocation_key("app", "b"), "b", None)
+    a2 = builders.build_item(schema.invocation_key("app", "a"), "a2", None)
+    assert builders.distinct_items([a1, b, a2]) == [a2, b]

@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 
 from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
 from pynenc_dynamodb.aws.per_process import PerProcess
+from pynenc_dynamodb.aws.retry import RetryPolicy
 from pynenc_dynamodb.aws.settings import ClientSettings
 from pynenc_dynamodb.errors import DynamoDBRequestError, TableNotFoundError
 
@@ -95,3 +96,40 @@ def test_s3_partial_delete_failures_are_raised() -> None:
     blobs._client = PerProcess(FakeS3)
     with pytest.raises(DynamoDBRequestError, match="1 of 2 objects not deleted"):
         blobs.delete_prefix("pynenc/app/")
+
+
+class FakeBatchGet:
+    """Answers a BatchGetItem with the first key of each request unprocessed, ``rounds``
+    times, then with every key."""
+
+    def __init__(self, rounds: int) -> None:
+        self.rounds = rounds
+        self.requests: list[dict[str, Any]] = []
+
+    def batch_get_item(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        keys = request["RequestItems"]["t"]["Keys"]
+        if self.rounds:
+            self.rounds -= 1
+            unprocessed = {"t": {"Keys": keys[:1], "ConsistentRead": True}}
+            return {"Responses": {"t": keys[1:]}, "UnprocessedKeys": unprocessed}
+        return {"Responses": {"t": keys}, "UnprocessedKeys": {}}
+
+
+def test_batch_get_rerequests_unprocessed_keys_only() -> None:
+    fake = FakeBatchGet(rounds=2)
+    client = DynamoDBClient(ClientSettings(), factory=lambda _: fake)
+    client.batch_policy = RetryPolicy(attempts=5, base_delay=0.0, max_delay=0.0)
+    keys = [{"pk": {"S": "p"}, "sk": {"S": s}} for s in "abc"]
+    found = client.batch_get({"RequestItems": {"t": {"Keys": keys, "ConsistentRead": True}}})
+    assert sorted(item["sk"]["S"] for item in found) == ["a", "b", "c"]
+    sent = [r["RequestItems"]["t"]["Keys"] for r in fake.requests]
+    assert sent == [keys, keys[:1], keys[:1]]
+
+
+def test_batch_get_gives_up_after_its_rounds() -> None:
+    client = DynamoDBClient(ClientSettings(), factory=lambda _: FakeBatchGet(rounds=99))
+    client.batch_policy = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
+    keys = [{"pk": {"S": "p"}, "sk": {"S": "a"}}]
+    with pytest.raises(DynamoDBRequestError, match="1 keys still unprocessed"):
+        client.batch_get({"RequestItems": {"t": {"Keys": keys}}})

@@ -122,15 +122,7 @@ def query_partition(table: str, pk: str, page_size: int, keys_only: bool = False
 
 def query_index_newest_first(table: str, gsi_pk: str, page_size: int) -> Request:
     """Items of one GSI1 partition, newest sort key first (GSIs are eventually consistent)."""
-    return {
-        "TableName": table,
-        "IndexName": schema.GSI1,
-        "KeyConditionExpression": _INDEX_PARTITION_IS,
-        "ExpressionAttributeNames": {"#gpk": schema.GSI1_PK},
-        "ExpressionAttributeValues": {":gpk": {"S": gsi_pk}},
-        "ScanIndexForward": False,
-        "Limit": page_size,
-    }
+    return {**query_index_prefix(table, gsi_pk, "", page_size), "ScanIndexForward": False}
 
 
 def query_index_prefix(table: str, gsi_pk: str, sk_prefix: str, page_size: int) -> Request:
