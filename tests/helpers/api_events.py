@@ -80,17 +80,20 @@ def call(api: ModuleType, *args: Any, **kwargs: Any) -> tuple[int, dict[str, Any
     return int(response["statusCode"]), json.loads(response["body"] or "{}")
 
 
-def listing(api: ModuleType, path: str, limit: int) -> tuple[list[str], int]:
-    """Every item of a listing, following next_cursor; and how many pages it took."""
+def listing(api: ModuleType, path: str, limit: int, **filters: str) -> tuple[list[str], int]:
+    """Every item of a listing, following next_cursor; and how many pages it took.
+
+    :param filters: the listing's query parameters, sent with every page
+    """
     items: list[str] = []
-    query = {"limit": str(limit)}
-    for pages in range(1, 100):
+    query = {"limit": str(limit), **filters}
+    for pages in range(1, 200):
         status, answer = call(api, "GET", path, query=query)
         assert status == 200, answer
         items += answer["items"]
         if not answer["next_cursor"]:
             return items, pages
-        query = {"limit": str(limit), "cursor": answer["next_cursor"]}
+        query = {"limit": str(limit), **filters, "cursor": answer["next_cursor"]}
     raise AssertionError("the listing never ended")
 
 

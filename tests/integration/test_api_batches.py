@@ -25,20 +25,6 @@ def entry(inv: str, wf: str = "wf", wf_type: str = "type#A", parent: str | None 
     }
 
 
-def filtered(api: ModuleType, path: str, limit: int, **query: str) -> tuple[list[str], int]:
-    """Every item of a filtered listing, following next_cursor; and how many pages."""
-    items: list[str] = []
-    params = {"limit": str(limit), **query}
-    for count in range(1, 200):
-        status, answer = call(api, "GET", path, query=params)
-        assert status == 200, answer
-        items += answer["items"]
-        if not answer["next_cursor"]:
-            return items, count
-        params = {"limit": str(limit), **query, "cursor": answer["next_cursor"]}
-    raise AssertionError("the listing never ended")
-
-
 def test_invocations_children_and_members(api: ModuleType, base: str) -> None:
     entries = [entry("root", wf="root", wf_type="type#A")]
     entries += [entry(f"c{n}", wf="root", wf_type="type#A", parent="root") for n in range(5)]
@@ -48,13 +34,13 @@ def test_invocations_children_and_members(api: ModuleType, base: str) -> None:
     children, pages = listing(api, f"{base}/invocations/root/children", 2)
     assert sorted(children) == [f"c{n}" for n in range(5)] and pages >= 3
     path = f"{base}/invocations"
-    by_workflow, _ = filtered(api, path, 2, workflow_id="root")
+    by_workflow, _ = listing(api, path, 2, workflow_id="root")
     assert sorted(by_workflow) == sorted(["root"] + [f"c{n}" for n in range(5)])
-    by_type, _ = filtered(api, path, 2, workflow_type="type#B")
+    by_type, _ = listing(api, path, 2, workflow_type="type#B")
     assert sorted(by_type) == ["o0", "o1", "o2"]
-    both, _ = filtered(api, path, 2, workflow_id="other", workflow_type="type#A")
+    both, _ = listing(api, path, 2, workflow_id="other", workflow_type="type#A")
     assert both == []
-    everything, _ = filtered(api, path, 3)
+    everything, _ = listing(api, path, 3)
     assert sorted(everything) == sorted(e["invocation_id"] for e in entries)
 
 
@@ -110,16 +96,16 @@ def test_history_in_a_time_range_pages_in_time_order(api: ModuleType, base: str)
     path = f"{base}/history"
     start, end = t0 + timedelta(minutes=25), t0 + timedelta(minutes=25 * 10)
     query = {"start": start.isoformat(), "end": end.isoformat()}
-    items, pages = filtered(api, path, 3, **query)
+    items, pages = listing(api, path, 3, **query)
     assert items == [body for when, body in expected if start <= when <= end]
     assert pages >= 6
-    ids, _ = filtered(api, f"{base}/history/invocation-ids", 2, **query)
+    ids, _ = listing(api, f"{base}/history/invocation-ids", 2, **query)
     wanted = [f"inv-{n}-{k}" for n in range(1, 11) for k in range(n % 3 + 1)]
     # Records of one instant come in index sort-key order: by invocation id.
     assert sorted(ids) == sorted(wanted) and len(ids) == len(set(ids))
     # Naive times are UTC.
     naive = {k: v.replace("+00:00", "") for k, v in query.items()}
-    assert filtered(api, path, 100, **naive)[0] == items
+    assert listing(api, path, 100, **naive)[0] == items
 
 
 def test_empty_hours_cost_a_bounded_number_of_queries(api: ModuleType, base: str) -> None:
@@ -148,10 +134,10 @@ def test_runner_contexts(api: ModuleType, base: str) -> None:
     status, answer = call(api, "POST", f"{base}/runner-contexts/batch-get", {"runner_ids": ids})
     assert status == 200, answer
     assert answer == {"items": ["ctx proc-2", "ctx batch-get", "ctx thread#9"], "unread": []}
-    found, _ = filtered(api, f"{base}/runner-contexts", 1, match="proc")
+    found, _ = listing(api, f"{base}/runner-contexts", 1, match="proc")
     assert found == ["ctx proc-1", "ctx proc-2"]
     # '2' is in the escaped form of '#' (%23), not in any id but proc-2.
-    assert filtered(api, f"{base}/runner-contexts", 10, match="2")[0] == ["ctx proc-2"]
+    assert listing(api, f"{base}/runner-contexts", 10, match="2")[0] == ["ctx proc-2"]
 
 
 def test_client_data_and_its_purge(api: ModuleType, base: str) -> None:
@@ -240,7 +226,7 @@ def test_bad_batch_shapes_are_400_naming_the_field(
     assert names in answer["error"]["message"]
     # Nothing of the batch was written.
     assert call(api, "GET", f"{base}/invocations/a")[0] == 404
-    assert filtered(api, f"{base}/invocations", 100)[0] == []
+    assert listing(api, f"{base}/invocations", 100)[0] == []
 
 
 def test_a_bad_key_in_a_batch_writes_nothing(api: ModuleType, base: str) -> None:

@@ -55,26 +55,12 @@ class IndexOperations:
 
     app_id: str
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        payload: dict[str, Any] | None = None,
-        query: dict[str, str] | None = None,
-    ) -> tuple[int, dict[str, Any]]:
-        raise NotImplementedError
-
-    def _path(self, name: str, **parameters: str) -> str:
-        raise NotImplementedError
-
-    def _list(self, path: str, query: dict[str, str] | None = None) -> Iterator[str]:
-        raise NotImplementedError
-
-    def _get_body(self, path: str) -> str | None:
-        raise NotImplementedError
-
-    def _purge_steps(self, path: str) -> int:
-        raise NotImplementedError
+    # The subclass's transport: requests, paths, listings, single reads, purge loops.
+    request: Callable[..., tuple[int, dict[str, Any]]]
+    _path: Callable[..., str]
+    _list: Callable[..., Iterator[str]]
+    _get_body: Callable[[str], str | None]
+    _purge_steps: Callable[[str], int]
 
     # -- invocations -------------------------------------------------------------------
 

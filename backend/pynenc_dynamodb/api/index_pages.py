@@ -20,8 +20,9 @@ from pynenc_dynamodb.api.pages import (
     AnswerTooLargeError,
     Budget,
     answer_bytes,
+    bodies_page,
+    fits,
 )
-from pynenc_dynamodb.aws.dynamodb import query_page
 from pynenc_dynamodb.table import builders, schema
 from pynenc_dynamodb.table.builders import BATCH_GET_LIMIT, Item
 from pynenc_dynamodb.table.store import DynamoDBStateStore
@@ -39,48 +40,10 @@ SequenceResume = dict[str, Any]
 TimeResume = dict[str, Any]
 
 
-def _fits(value: str, budget: Budget) -> bool:
-    """Take ``value``'s bytes from ``budget`` if it fits; mark the page full otherwise."""
-    # The separator between items, besides the item itself.
-    size = answer_bytes(value) + 2
-    if size > budget.max_bytes:
-        raise AnswerTooLargeError("listed item", size, budget.max_bytes)
-    if size > budget.bytes_left:
-        budget.full = True
-        return False
-    budget.bytes_left -= size
-    return True
-
-
-def filtered_page(
-    store: DynamoDBStateStore,
-    request: builders.Request,
-    start: Item | None,
-    budget: Budget,
-    keep: Callable[[Item], bool] = lambda item: True,
-) -> tuple[list[str], Item | None]:
-    """One Query page: the bodies of the items ``keep`` accepts, and where to resume.
-
-    Items left out still move the resume point on, so a page of no match makes progress.
-    """
-    store.ensure_table()
-    budget.queries_left -= 1
-    items, last_key = query_page(store.client, request, start)
-    bodies: list[str] = []
-    previous: Item | None = None
-    for item in items:
-        if not builders.is_expired(item) and keep(item):
-            if not _fits(body := store.codec.decode(item), budget):
-                return bodies, builders.resume_key(request, previous) if previous else start
-            bodies.append(body)
-        previous = item
-    return bodies, last_key
-
-
 def children_page(
     store: DynamoDBStateStore, parent_id: str, start: Item | None, limit: int, budget: Budget
 ) -> tuple[list[str], Item | None]:
-    return filtered_page(store, store.children_request(parent_id, limit), start, budget)
+    return bodies_page(store, store.children_request(parent_id, limit), start, budget)
 
 
 def is_sequence_resume(value: Any) -> bool:
@@ -115,7 +78,7 @@ def sequence_page(
         if budget.exhausted() or len(bodies) >= limit:
             return bodies, {"n": n, "key": key}
         request = dict(requests[n], Limit=limit - len(bodies))
-        found, key = filtered_page(store, request, key, budget, keep)
+        found, key = bodies_page(store, request, key, budget, keep)
         bodies += found
         if budget.full:
             return bodies, {"n": n, "key": key}
@@ -254,7 +217,7 @@ def timerange_page(
         for sort_key, body in merged_timerange(_bucket_start(first, start), end, fetch):
             value = schema.history_index_invocation(sort_key) if ids_only else body
             if value not in seen:
-                if not _fits(value, budget):
+                if not fits(value, budget):
                     return found, position
                 found.append(value)
                 if ids_only:

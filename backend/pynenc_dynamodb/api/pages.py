@@ -8,6 +8,7 @@ item it holds, so no stored body makes an answer exceed what Lambda can return.
 """
 
 import json
+from collections.abc import Callable
 from typing import Any, Final
 
 from pynenc_dynamodb.aws.dynamodb import query_page
@@ -72,27 +73,43 @@ class Budget:
         return self.full or self.queries_left <= 0
 
 
-def _page(
-    store: DynamoDBStateStore, request: builders.Request, start: Item | None, budget: Budget
+def fits(value: str, budget: Budget) -> bool:
+    """Take ``value``'s bytes from ``budget`` if it fits; mark the page full otherwise.
+
+    :raises AnswerTooLargeError: if ``value`` fits in no answer at all
+    """
+    # The separator between items, besides the item itself.
+    size = answer_bytes(value) + 2
+    if size > budget.max_bytes:
+        raise AnswerTooLargeError("listed item", size, budget.max_bytes)
+    if size > budget.bytes_left:
+        budget.full = True
+        return False
+    budget.bytes_left -= size
+    return True
+
+
+def bodies_page(
+    store: DynamoDBStateStore,
+    request: builders.Request,
+    start: Item | None,
+    budget: Budget,
+    keep: Callable[[Item], bool] = lambda item: True,
 ) -> Page:
+    """One Query page: the bodies of the items ``keep`` accepts, and where to resume.
+
+    Items left out still move the resume point on, so a page of no match makes progress.
+    """
     store.ensure_table()
     budget.queries_left -= 1
     items, last_key = query_page(store.client, request, start)
     bodies: list[str] = []
-    previous: Item = {}
+    previous: Item | None = None
     for item in items:
-        if builders.is_expired(item):
-            continue
-        body = store.codec.decode(item)
-        # The separator between items, besides the item itself.
-        size = answer_bytes(body) + 2
-        if size > budget.max_bytes:
-            raise AnswerTooLargeError("listed item", size, budget.max_bytes)
-        if size > budget.bytes_left:
-            budget.full = True
-            return bodies, builders.resume_key(request, previous) if bodies else start
-        budget.bytes_left -= size
-        bodies.append(body)
+        if not builders.is_expired(item) and keep(item):
+            if not fits(body := store.codec.decode(item), budget):
+                return bodies, builders.resume_key(request, previous) if previous else start
+            bodies.append(body)
         previous = item
     return bodies, last_key
 
@@ -100,19 +117,19 @@ def _page(
 def history_page(
     store: DynamoDBStateStore, invocation_id: str, start: Item | None, limit: int, budget: Budget
 ) -> Page:
-    return _page(store, store.history_request(invocation_id, limit), start, budget)
+    return bodies_page(store, store.history_request(invocation_id, limit), start, budget)
 
 
 def sub_invocations_page(
     store: DynamoDBStateStore, workflow_id: str, start: Item | None, limit: int, budget: Budget
 ) -> Page:
-    return _page(store, store.sub_invocations_request(workflow_id, limit), start, budget)
+    return bodies_page(store, store.sub_invocations_request(workflow_id, limit), start, budget)
 
 
 def workflow_types_page(
     store: DynamoDBStateStore, start: Item | None, limit: int, budget: Budget
 ) -> Page:
-    return _page(store, store.workflow_types_request(limit), start, budget)
+    return bodies_page(store, store.workflow_types_request(limit), start, budget)
 
 
 def workflow_runs_page(
@@ -122,13 +139,13 @@ def workflow_runs_page(
     limit: int,
     budget: Budget,
 ) -> Page:
-    return _page(store, store.workflow_runs_request(workflow_task_id, limit), start, budget)
+    return bodies_page(store, store.workflow_runs_request(workflow_task_id, limit), start, budget)
 
 
 def app_infos_page(
     store: DynamoDBStateStore, start: Item | None, limit: int, budget: Budget
 ) -> Page:
-    return _page(store, store.app_infos_request(limit), start, budget)
+    return bodies_page(store, store.app_infos_request(limit), start, budget)
 
 
 def is_runs_resume(value: Any) -> bool:
