@@ -1,7 +1,7 @@
 """The stored layout, pinned with keys written out by hand.
 
 Every expected key below is a literal: its shard was computed once, independently of
-``schema.py``, as ``zlib.crc32(escaped id) % 16`` (e.g. ``zlib.crc32(b"inv-1") % 16 == 6``).
+``table/schema/``, as ``zlib.crc32(escaped id) % 16`` (e.g. ``zlib.crc32(b"inv-1") % 16 == 6``).
 A change to the key format, the shard rule or the escaping strands the data already stored
 in users' tables; it must fail here, not pass because the test asks the code it checks.
 """
