@@ -37,6 +37,7 @@ from pynenc import Pynenc, PynencBuilder
 from pynenc_dynamodb.local.api_server import LocalApiProcess
 from pynenc_dynamodb.local.endpoint import DEFAULT_BUCKET, LocalEndpointProcess, request_counts
 from tests.benchmarks import timerange
+from tests.benchmarks.pynenc01_tasks import add
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = "pynenc-bench-01"
@@ -45,16 +46,6 @@ WARM_UP = 3
 BEGIN, END = "<!-- benchmark-pynenc01:begin -->", "<!-- benchmark-pynenc01:end -->"
 # pynenc 0.0.24's figure, measured by ``make bench`` in the other environment (README).
 REQUESTS_0024 = 9
-
-
-# The task the lifecycles run; each measured app takes it over (``add.app = app``), as
-# pynenc's own suites do, since pynenc tasks must be defined at module level.
-_defining_app = PynencBuilder().app_id("bench01").memory().build()
-
-
-@_defining_app.task
-def add(x: int, y: int) -> int:
-    return x + y
 
 
 @dataclass
@@ -243,6 +234,7 @@ def write(text: str) -> None:
 def main() -> None:
     with LocalEndpointProcess(TABLE) as endpoint, LocalApiProcess(endpoint.url, TABLE) as api:
         runs = [measure_lifecycles(endpoint, None), measure_lifecycles(endpoint, api.url)]
+    with LocalEndpointProcess(timerange.TABLE) as endpoint:
         hours = timerange.report(timerange.measure(endpoint.url))
     text = render(runs, hours, suite_results())
     print(text, flush=True)
