@@ -24,6 +24,18 @@ from pynenc_dynamodb.plugin.broker import SQSBroker
 from pynenc_dynamodb.queue import names, requests
 from tests.conftest import unique_app_id
 from tests.plugin.conftest import SQSAppFactory, build_sqs_app
+from tests.plugin.test_plugin_discovery import fresh_python
+
+BY_NAME = """
+import sys
+from pynenc import Pynenc
+assert "pynenc_dynamodb" not in sys.modules
+config = {"app_id": sys.argv[1], "broker_cls": "SQSBroker", "sqs_create_queue": True,
+          "dynamodb_endpoint_url": sys.argv[2]}
+broker = Pynenc(config_values=config).broker
+broker.route_invocation("x")
+print(type(broker).__name__, broker.retrieve_invocation())
+"""
 
 
 def broker_of(app: Pynenc) -> SQSBroker:
@@ -103,6 +115,13 @@ def make_faulty(broker: SQSBroker) -> Faulty:
     client = SQSClient(broker.sqs.settings, broker.sqs.endpoint_url, lambda *_: faulty)
     broker.__dict__["sqs"] = client
     return faulty
+
+
+def test_the_broker_is_found_by_name_through_the_entry_points(
+    endpoint: LocalEndpointProcess,
+) -> None:
+    out = fresh_python(BY_NAME, unique_app_id(), endpoint.url, PYNENC_DYNAMODB_NO_AUTOLOAD="1")
+    assert out == "SQSBroker x"
 
 
 # -- each routing is one message, stored once -------------------------------------------
