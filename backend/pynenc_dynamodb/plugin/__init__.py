@@ -1,6 +1,6 @@
-"""The pynenc 0.1 plugin (pynenc >= 0.1.1 only): state backends, client data stores, their
-settings and the ``PynencBuilder().dynamodb(...)`` method, over the same store layer as the
-0.0.24 adapter (``pynenc_dynamodb.state_backend``)."""
+"""The pynenc 0.1 plugin (pynenc >= 0.1.1 only): state backends, client data stores, the
+trigger, their settings and the ``PynencBuilder().dynamodb(...)`` method, over the same store
+layer as the 0.0.24 adapter (``pynenc_dynamodb.state_backend``)."""
 
 from pynenc_dynamodb.plugin.client_data_store import (
     DynamoDBApiClientDataStore,
@@ -11,16 +11,20 @@ from pynenc_dynamodb.plugin.conf import (
     ConfigClientDataStoreDynamoDBApi,
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
+    ConfigTriggerDynamoDB,
 )
 from pynenc_dynamodb.plugin.state_backend import DynamoDBApiStateBackend, DynamoDBStateBackend
+from pynenc_dynamodb.plugin.trigger import DynamoDBTrigger
 
 __all__ = [
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
+    "ConfigTriggerDynamoDB",
     "DynamoDBApiClientDataStore",
     "DynamoDBApiStateBackend",
     "DynamoDBClientDataStore",
     "DynamoDBStateBackend",
+    "DynamoDBTrigger",
 ]

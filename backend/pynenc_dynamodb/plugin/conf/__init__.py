@@ -8,10 +8,12 @@ from pynenc_dynamodb.plugin.conf.config_state_backend import (
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
 )
+from pynenc_dynamodb.plugin.conf.config_trigger import ConfigTriggerDynamoDB
 
 __all__ = [
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
+    "ConfigTriggerDynamoDB",
 ]
