@@ -6,7 +6,7 @@ one name, one default and one validation whichever pynenc runs.
 """
 
 import re
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from cistell import ConfigField
 from pynenc.conf.config_base import ConfigPynencBase
@@ -196,11 +196,17 @@ class ConfigDynamoDBApi(ConfigPynencBase):
 StoreT = TypeVar("StoreT", bound=StoreCore)
 
 
+@overload
+def build_store(conf: ConfigDynamoDB, app_id: str) -> DynamoDBStateStore: ...
+
+
+@overload
+def build_store(conf: ConfigDynamoDB, app_id: str, store_cls: type[StoreT]) -> StoreT: ...
+
+
 def build_store(
-    conf: ConfigDynamoDB,
-    app_id: str,
-    store_cls: type[StoreT] = DynamoDBStateStore,  # type: ignore[assignment]
-) -> StoreT:
+    conf: ConfigDynamoDB, app_id: str, store_cls: type[StoreCore] = DynamoDBStateStore
+) -> StoreCore:
     """A store for ``app_id`` with the connection and table settings of ``conf``.
 
     :param store_cls: which group of operations: the state's, or another component's

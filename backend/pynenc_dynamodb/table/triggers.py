@@ -35,7 +35,9 @@ class TriggerStore(StoreCore):
     def _put_body(self, key: schema.Key, body: str, what: str) -> None:
         self._put(key, body, what, keep_forever=True, codec=self.trigger_codec)
 
-    def _item(self, key: schema.Key, attributes: Item, what: str, extra: Item | None = None) -> Item:
+    def _item(
+        self, key: schema.Key, attributes: Item, what: str, extra: Item | None = None
+    ) -> Item:
         return builders.check_size(builders.build_item(key, attributes, None, extra), what)
 
     def _prefix_bodies(self, prefix: schema.Prefix) -> Iterator[str]:
@@ -109,7 +111,9 @@ class TriggerStore(StoreCore):
 
     def condition_triggers(self, condition_id: str) -> list[str]:
         """Definitions of the triggers that depend on ``condition_id``: one Query."""
-        return list(self._prefix_bodies(schema.condition_triggers_prefix(self.app_id, condition_id)))
+        return list(
+            self._prefix_bodies(schema.condition_triggers_prefix(self.app_id, condition_id))
+        )
 
     def delete_task_triggers(self, task_key: str) -> int:
         """Delete every trigger of ``task_key`` with its links: one Query of the task's links,
@@ -141,7 +145,9 @@ class TriggerStore(StoreCore):
             return
         self.ensure_table()
         bodies = (self.trigger_codec.encode(body, what) for _, body in valid_conditions)
-        self._write([self._item(k, attributes, what) for k, attributes in zip(keys, bodies, strict=True)])
+        self._write(
+            [self._item(k, attributes, what) for k, attributes in zip(keys, bodies, strict=True)]
+        )
 
     def valid_conditions(self) -> Iterator[str]:
         """Bodies of every valid condition: one Query per shard, read lazily."""

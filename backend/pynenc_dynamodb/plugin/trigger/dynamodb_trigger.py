@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pynenc.identifiers.task_id import TaskId
 from pynenc.models.trigger_definition_dto import TriggerDefinitionDTO
@@ -59,14 +59,14 @@ class DynamoDBTrigger(BaseTrigger):
 
     # -- conditions ---------------------------------------------------------------------
 
-    def _register_condition(self, condition: TriggerCondition) -> None:
+    def _register_condition(self, condition: TriggerCondition[Any]) -> None:
         self.store.put_condition(condition.condition_id, condition.to_json(self.app))
 
-    def get_condition(self, condition_id: str) -> TriggerCondition | None:
+    def get_condition(self, condition_id: str) -> TriggerCondition[Any] | None:
         body = self.store.get_condition(condition_id)
         return TriggerCondition.from_json(body, self.app) if body is not None else None
 
-    def _get_all_conditions(self) -> list[TriggerCondition]:
+    def _get_all_conditions(self) -> list[TriggerCondition[Any]]:
         return [TriggerCondition.from_json(body, self.app) for body in self.store.conditions()]
 
     def _register_source_task_condition(self, task_id: TaskId, condition_id: "ConditionId") -> None:
@@ -78,8 +78,8 @@ class DynamoDBTrigger(BaseTrigger):
 
     def get_conditions_sourced_from_task(
         self, task_id: TaskId, context_type: type[ConditionContext] | None = None
-    ) -> list[TriggerCondition]:
-        conditions: list[TriggerCondition] = []
+    ) -> list[TriggerCondition[Any]]:
+        conditions: list[TriggerCondition[Any]] = []
         for condition_id, body in self.store.source_conditions(task_id.key):
             condition = (
                 TriggerCondition.from_json(body, self.app)

@@ -1,4 +1,5 @@
-"""S3 object keys of payloads, client data and trigger bodies, addressed by content under per-app prefixes."""
+"""S3 object keys of payloads, client data and trigger bodies, addressed by content under
+per-app prefixes."""
 
 from urllib.parse import quote
 

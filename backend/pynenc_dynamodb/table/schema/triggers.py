@@ -157,4 +157,3 @@ def trigger_partitions(app_id: str) -> list[str]:
     for kind in (_SOURCE_CONDITIONS, _VALID_CONDITIONS):
         partitions += [_partition(app_id, kind, shard) for shard in shard_names()]
     return partitions
-
