@@ -10,7 +10,7 @@ BIN01 := $(VENV01)/bin
 # and the other adapter excluded, written from it so that the two never drift apart.
 MYPY_01_CONFIG := .mypy_cache/pynenc01/pyproject.toml
 
-.PHONY: demo test test-0024 test-01 lint local clean bench
+.PHONY: demo test test-0024 test-01 lint local clean bench bench-0024 bench-01
 
 $(VENV)/.installed: pyproject.toml constraints/pynenc-0.0.24.txt
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,12 @@ local: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) $(VENV01) node_modules .pytest_cache .mypy_cache .ruff_cache
 
-bench: $(VENV)/.installed
+bench: bench-0024 bench-01
+
+bench-0024: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,bench]" -c constraints/pynenc-0.0.24.txt
 	$(BIN)/python -m tests.benchmarks
+
+# The plugin's figures: requests per task run, the time index, pynenc's plugin suites.
+bench-01: $(VENV01)/.installed
+	$(BIN01)/python -m tests.benchmarks.pynenc01

@@ -1,12 +1,14 @@
 """The pynenc 0.1 plugin (pynenc >= 0.1.1 only): state backends, client data stores, the
-trigger, their settings and the ``PynencBuilder().dynamodb(...)`` method, over the same store
-layer as the 0.0.24 adapter (``pynenc_dynamodb.state_backend``)."""
+SQS broker, the trigger, their settings and the ``PynencBuilder().dynamodb(...)`` method,
+over the same store layer as the 0.0.24 adapter (``pynenc_dynamodb.state_backend``)."""
 
+from pynenc_dynamodb.plugin.broker import SQSBroker
 from pynenc_dynamodb.plugin.client_data_store import (
     DynamoDBApiClientDataStore,
     DynamoDBClientDataStore,
 )
 from pynenc_dynamodb.plugin.conf import (
+    ConfigBrokerSQS,
     ConfigClientDataStoreDynamoDB,
     ConfigClientDataStoreDynamoDBApi,
     ConfigStateBackendDynamoDB,
@@ -17,6 +19,7 @@ from pynenc_dynamodb.plugin.state_backend import DynamoDBApiStateBackend, Dynamo
 from pynenc_dynamodb.plugin.trigger import DynamoDBTrigger
 
 __all__ = [
+    "ConfigBrokerSQS",
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
     "ConfigStateBackendDynamoDB",
@@ -27,4 +30,5 @@ __all__ = [
     "DynamoDBClientDataStore",
     "DynamoDBStateBackend",
     "DynamoDBTrigger",
+    "SQSBroker",
 ]
