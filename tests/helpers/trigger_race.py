@@ -95,31 +95,11 @@ def race_threads(
     return outcomes
 
 
-def race_in_process(
-    endpoint_url: str,
-    table: str,
-    app_id: str,
-    *,
-    slots: int,
-    threads: int,
-    barrier: Any,
-    kind: str,
-    first_racer: int,
-    results: Any,
-) -> None:
-    """Target of a spawned process: race in threads, put the outcomes on ``results``."""
+def race_in_process(results: Any, *args: Any, **kwargs: Any) -> None:
+    """Target of a spawned process: :func:`race_threads` with these arguments, its outcomes
+    (or its error) put on ``results``."""
     try:
-        found = race_threads(
-            endpoint_url,
-            table,
-            app_id,
-            slots=slots,
-            threads=threads,
-            barrier=barrier,
-            kind=kind,
-            first_racer=first_racer,
-        )
-        results.put(("ok", found))
+        results.put(("ok", race_threads(*args, **kwargs)))
     except BaseException as exc:
         results.put(("error", repr(exc)))
         raise

@@ -111,14 +111,13 @@ def test_processes_racing_on_the_same_slots_have_exactly_one_winner_each(
     processes = [
         spawn.Process(
             target=trigger_race.race_in_process,
-            args=(endpoint.url, TABLE, app.app_id),
+            args=(results, endpoint.url, TABLE, app.app_id),
             kwargs={
                 "slots": SLOTS,
                 "threads": THREADS_PER_PROCESS,
                 "barrier": barrier,
                 "kind": kind,
                 "first_racer": p * THREADS_PER_PROCESS,
-                "results": results,
             },
         )
         for p in range(PROCESSES)
