@@ -6,6 +6,7 @@ one name, one default and one validation whichever pynenc runs.
 """
 
 import re
+from typing import TypeVar, overload
 
 from cistell import ConfigField
 from pynenc.conf.config_base import ConfigPynencBase
@@ -17,6 +18,7 @@ from pynenc_dynamodb.aws.settings import ClientSettings
 from pynenc_dynamodb.errors import ConfigurationError
 from pynenc_dynamodb.table.payloads import PayloadCodec, PayloadPolicy
 from pynenc_dynamodb.table.store import DynamoDBStateStore
+from pynenc_dynamodb.table.store_core import StoreCore
 
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
@@ -191,8 +193,25 @@ class ConfigDynamoDBApi(ConfigPynencBase):
         )
 
 
-def build_store(conf: ConfigDynamoDB, app_id: str) -> DynamoDBStateStore:
-    """A store for ``app_id`` with the connection and table settings of ``conf``."""
+StoreT = TypeVar("StoreT", bound=StoreCore)
+
+
+@overload
+def build_store(conf: ConfigDynamoDB, app_id: str) -> DynamoDBStateStore: ...
+
+
+@overload
+def build_store(conf: ConfigDynamoDB, app_id: str, store_cls: type[StoreT]) -> StoreT: ...
+
+
+def build_store(
+    conf: ConfigDynamoDB, app_id: str, store_cls: type[StoreCore] = DynamoDBStateStore
+) -> StoreCore:
+    """A store for ``app_id`` with the connection and table settings of ``conf``.
+
+    :param store_cls: which group of operations: the state's, or another component's
+        over the same table (the trigger's :class:`~pynenc_dynamodb.table.triggers.TriggerStore`)
+    """
     settings = conf.client_settings()
     blobs = (
         S3BlobStore(settings, conf.dynamodb_s3_bucket, conf.dynamodb_s3_endpoint_url)
@@ -203,7 +222,7 @@ def build_store(conf: ConfigDynamoDB, app_id: str) -> DynamoDBStateStore:
         compress_min_bytes=conf.dynamodb_compress_min_bytes,
         offload_min_bytes=conf.dynamodb_offload_min_bytes,
     )
-    return DynamoDBStateStore(
+    return store_cls(
         client=DynamoDBClient(settings),
         table_name=conf.dynamodb_table_name,
         app_id=app_id,

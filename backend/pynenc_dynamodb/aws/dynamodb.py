@@ -21,6 +21,7 @@ from pynenc_dynamodb.aws.per_process import PerProcess, kept
 from pynenc_dynamodb.aws.retry import RetryPolicy, retry
 from pynenc_dynamodb.aws.settings import ClientSettings, build_client
 from pynenc_dynamodb.errors import (
+    ConditionFailedError,
     ConfigurationError,
     DynamoDBRequestError,
     TableNotFoundError,
@@ -159,6 +160,9 @@ class DynamoDBClient:
                     f"(SAM template, or set dynamodb_create_table / {SETTINGS_HINT}"
                     "DYNAMODB_CREATE_TABLE=true) or fix dynamodb_table_name."
                 ) from exc
+            if error.get("Code") == ConditionFailedError.CODE:
+                old: Any = exc.response.get("Item")
+                raise ConditionFailedError(operation, dict(old) if old else None) from exc
             raise request_error(operation, exc) from exc
         except NoCredentialsError as exc:
             raise ConfigurationError(f"DynamoDB {operation}: {exc}") from exc

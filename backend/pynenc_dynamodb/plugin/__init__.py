@@ -1,6 +1,6 @@
 """The pynenc 0.1 plugin (pynenc >= 0.1.1 only): state backends, client data stores, the
-SQS broker, their settings and the ``PynencBuilder().dynamodb(...)`` method, over the same
-store layer as the 0.0.24 adapter (``pynenc_dynamodb.state_backend``)."""
+SQS broker, the trigger, their settings and the ``PynencBuilder().dynamodb(...)`` method,
+over the same store layer as the 0.0.24 adapter (``pynenc_dynamodb.state_backend``)."""
 
 from pynenc_dynamodb.plugin.broker import SQSBroker
 from pynenc_dynamodb.plugin.client_data_store import (
@@ -13,8 +13,10 @@ from pynenc_dynamodb.plugin.conf import (
     ConfigClientDataStoreDynamoDBApi,
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
+    ConfigTriggerDynamoDB,
 )
 from pynenc_dynamodb.plugin.state_backend import DynamoDBApiStateBackend, DynamoDBStateBackend
+from pynenc_dynamodb.plugin.trigger import DynamoDBTrigger
 
 __all__ = [
     "ConfigBrokerSQS",
@@ -22,9 +24,11 @@ __all__ = [
     "ConfigClientDataStoreDynamoDBApi",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
+    "ConfigTriggerDynamoDB",
     "DynamoDBApiClientDataStore",
     "DynamoDBApiStateBackend",
     "DynamoDBClientDataStore",
     "DynamoDBStateBackend",
+    "DynamoDBTrigger",
     "SQSBroker",
 ]

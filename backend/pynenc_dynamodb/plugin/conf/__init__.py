@@ -9,6 +9,7 @@ from pynenc_dynamodb.plugin.conf.config_state_backend import (
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
 )
+from pynenc_dynamodb.plugin.conf.config_trigger import ConfigTriggerDynamoDB
 
 __all__ = [
     "ConfigBrokerSQS",
@@ -17,4 +18,5 @@ __all__ = [
     "ConfigSQS",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
+    "ConfigTriggerDynamoDB",
 ]
