@@ -24,11 +24,13 @@ if PYNENC_01:
     from pynenc_dynamodb.plugin import (
         ConfigClientDataStoreDynamoDB,
         ConfigClientDataStoreDynamoDBApi,
+        ConfigOrchestratorDynamoDB,
         ConfigStateBackendDynamoDB,
         ConfigStateBackendDynamoDBApi,
         DynamoDBApiClientDataStore,
         DynamoDBApiStateBackend,
         DynamoDBClientDataStore,
+        DynamoDBOrchestrator,
         DynamoDBStateBackend,
     )
 elif find_spec("pynenc") is not None:
@@ -65,6 +67,8 @@ if PYNENC_01:
     __all__ += [
         "ConfigClientDataStoreDynamoDB",
         "ConfigClientDataStoreDynamoDBApi",
+        "ConfigOrchestratorDynamoDB",
         "DynamoDBApiClientDataStore",
         "DynamoDBClientDataStore",
+        "DynamoDBOrchestrator",
     ]

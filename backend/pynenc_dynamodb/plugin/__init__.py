@@ -9,18 +9,23 @@ from pynenc_dynamodb.plugin.client_data_store import (
 from pynenc_dynamodb.plugin.conf import (
     ConfigClientDataStoreDynamoDB,
     ConfigClientDataStoreDynamoDBApi,
+    ConfigOrchestratorDynamoDB,
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
 )
+from pynenc_dynamodb.plugin.orchestrator import DynamoDBBlockingControl, DynamoDBOrchestrator
 from pynenc_dynamodb.plugin.state_backend import DynamoDBApiStateBackend, DynamoDBStateBackend
 
 __all__ = [
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
+    "ConfigOrchestratorDynamoDB",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
     "DynamoDBApiClientDataStore",
     "DynamoDBApiStateBackend",
+    "DynamoDBBlockingControl",
     "DynamoDBClientDataStore",
+    "DynamoDBOrchestrator",
     "DynamoDBStateBackend",
 ]

@@ -4,6 +4,7 @@ from pynenc_dynamodb.plugin.conf.config_client_data_store import (
     ConfigClientDataStoreDynamoDB,
     ConfigClientDataStoreDynamoDBApi,
 )
+from pynenc_dynamodb.plugin.conf.config_orchestrator import ConfigOrchestratorDynamoDB
 from pynenc_dynamodb.plugin.conf.config_state_backend import (
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
@@ -12,6 +13,7 @@ from pynenc_dynamodb.plugin.conf.config_state_backend import (
 __all__ = [
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
+    "ConfigOrchestratorDynamoDB",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
 ]
