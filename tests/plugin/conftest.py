@@ -28,7 +28,9 @@ from tests.conftest import TABLE, unique_app_id
 
 
 @pytest.fixture
-def app_instance(endpoint: LocalEndpointProcess, request: pytest.FixtureRequest) -> Iterator[Pynenc]:
+def app_instance(
+    endpoint: LocalEndpointProcess, request: pytest.FixtureRequest
+) -> Iterator[Pynenc]:
     """An app whose state and client data are in the test table and the local bucket;
     in a module marked ``orchestrator``, its orchestrator is DynamoDBOrchestrator too."""
     builder = PynencBuilder().app_id(unique_app_id("suite"))

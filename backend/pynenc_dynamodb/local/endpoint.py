@@ -49,6 +49,33 @@ class RequestCounter:
         return self.app(environ, start_response)
 
 
+class AtomicWrites:
+    """WSGI middleware that serves one DynamoDB write at a time.
+
+    DynamoDB applies each write (its condition included) atomically per item: two
+    conditional writes on one item never both pass. moto's server handles requests in
+    threads and checks a condition, then writes, with no lock in between, so two racing
+    conditional writes could both pass; serializing the writes gives the embedded
+    endpoint the guarantee the orchestrator's transitions rely on, as on AWS.
+    """
+
+    WRITES = frozenset(
+        {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+    )
+
+    def __init__(self, app: WSGIApplication) -> None:
+        self.app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
+        if target.startswith(_TARGET_PREFIX) and target[len(_TARGET_PREFIX) :] in self.WRITES:
+            with self._lock:
+                # The whole answer is computed under the lock, not just started.
+                return list(self.app(environ, start_response))
+        return self.app(environ, start_response)
+
+
 def check_loopback(host: str) -> None:
     """The embedded endpoint holds no authentication: it never listens beyond loopback."""
     if host != "localhost" and not ip_address(host).is_loopback:
@@ -100,7 +127,8 @@ class LocalEndpoint(LoopbackServer):
             create_backend_app,
         )
 
-        self.counter = RequestCounter(DomainDispatcherApplication(create_backend_app))
+        moto_app = DomainDispatcherApplication(create_backend_app)
+        self.counter = RequestCounter(AtomicWrites(moto_app))
         super().__init__(self.counter, host, port)
 
 

@@ -10,10 +10,13 @@ argument value. See :mod:`pynenc_dynamodb.table.schema.orchestration` for the ke
 
 import heapq
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
+from pynenc_dynamodb.aws.dynamodb import query_page
+from pynenc_dynamodb.aws.per_process import PerProcess
 from pynenc_dynamodb.errors import ConditionFailedError
 from pynenc_dynamodb.table import builders, schema
 from pynenc_dynamodb.table import orchestration_builders as ob
@@ -22,6 +25,11 @@ from pynenc_dynamodb.table.schema import orchestration as orch
 from pynenc_dynamodb.table.store_core import StoreCore
 
 KEEP_OWNER = ob.KEEP_OWNER
+# The shard Queries of one listing go out together: one round trip instead of 16 in a row.
+# A pool per process (threads do not survive a fork).
+_FAN_OUT: PerProcess[ThreadPoolExecutor] = PerProcess(
+    lambda: ThreadPoolExecutor(16, thread_name_prefix="pynenc-dynamodb-shards")
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,28 @@ class StatusRow:
 class OrchestrationStatuses(StoreCore):
     """Statuses, registrations, retries and the argument index of one app."""
 
+    # -- shard fan-out ------------------------------------------------------------------
+
+    def _fan_out(self, requests: list[builders.Request]) -> list[Iterator[Item]]:
+        """The items of each Query: the first pages fetched concurrently, the next ones
+        lazily, in order, when a caller reads that far."""
+        self.ensure_table()
+        pages = list(_FAN_OUT.get().map(lambda r: query_page(self.client, r), requests))
+        return [
+            self._rest(r, items, last) for r, (items, last) in zip(requests, pages, strict=True)
+        ]
+
+    def _rest(
+        self, request: builders.Request, first: list[Item], last: Item | None
+    ) -> Iterator[Item]:
+        yield from (item for item in first if not builders.is_expired(item))
+        if last is not None:
+            yield from self._query({**request, "ExclusiveStartKey": last})
+
+    def _count_all(self, requests: list[builders.Request]) -> int:
+        self.ensure_table()
+        return sum(_FAN_OUT.get().map(self.client.count, requests))
+
     # -- registration and transitions -----------------------------------------------
 
     def register(self, registrations: list[Registration]) -> None:
@@ -78,7 +108,9 @@ class OrchestrationStatuses(StoreCore):
         for reg in registrations:
             item = {
                 **orch.status_key(self.app_id, reg.invocation_id),
-                **self._status_attributes(reg.task_id, reg.invocation_id, reg.status, reg.timestamp),
+                **self._status_attributes(
+                    reg.task_id, reg.invocation_id, reg.status, reg.timestamp
+                ),
                 orch.TASK: {"S": reg.task_id},
                 orch.CALL: {"S": reg.call_id},
                 orch.VERSION: {"N": "0"},
@@ -111,6 +143,7 @@ class OrchestrationStatuses(StoreCore):
     def transition(
         self,
         invocation_id: str,
+        *,
         status: str,
         timestamp: datetime,
         owner: object,
@@ -226,9 +259,9 @@ class OrchestrationStatuses(StoreCore):
         for request in ob.batch_get_attributes(self.table, keys, [orch.STATUS]):
             for item in self.client.batch_get(request):
                 if orch.STATUS in item:
-                    found[orch.invocation_of_status_key(item[schema.SK]["S"])] = item[
-                        orch.STATUS
-                    ]["S"]
+                    found[orch.invocation_of_status_key(item[schema.SK]["S"])] = item[orch.STATUS][
+                        "S"
+                    ]
         return found
 
     # -- listings and counts: Queries of index shards, never a Scan ---------------------
@@ -266,9 +299,7 @@ class OrchestrationStatuses(StoreCore):
 
     def count_invocations(self, task_id: str | None, statuses: list[str] | None) -> int:
         """Select=COUNT Queries, one per shard and status: 16 per status (or 16)."""
-        self.ensure_table()
-        requests = self._index_requests(task_id, statuses, count=True, newest=False)
-        return sum(self.client.count(request) for request in requests)
+        return self._count_all(self._index_requests(task_id, statuses, count=True, newest=False))
 
     def invocation_ids(
         self, task_id: str | None, statuses: list[str] | None, limit: int, offset: int
@@ -283,21 +314,21 @@ class OrchestrationStatuses(StoreCore):
         for request in requests:
             request["Limit"] = min(self.page_size, offset + limit)
 
-        def stream(request: builders.Request) -> Iterator[tuple[str, str]]:
-            for item in self._query(request):
+        def stream(items: Iterator[Item]) -> Iterator[tuple[str, str]]:
+            for item in items:
                 sort_key = item[index_sort_key]["S"]
                 yield orch.time_of_index_key(sort_key), orch.invocation_of_index_key(sort_key)
 
-        merged = heapq.merge(*(stream(r) for r in requests), reverse=True)
+        merged = heapq.merge(*(stream(s) for s in self._fan_out(requests)), reverse=True)
         return [inv for _, inv in islice(merged, offset, offset + limit)]
 
     def task_invocation_ids(self, task_id: str, statuses: list[str] | None) -> Iterator[str]:
         """Every invocation of a task (in ``statuses``), shard by shard, lazily: a caller
         that stops at the first one reads one page."""
-        index_sort_key = schema.GSI1_SK
-        for request in self._index_requests(task_id, statuses, count=False, newest=False):
-            for item in self._query(request):
-                yield orch.invocation_of_index_key(item[index_sort_key]["S"])
+        requests = self._index_requests(task_id, statuses, count=False, newest=False)
+        for items in self._fan_out(requests):
+            for item in items:
+                yield orch.invocation_of_index_key(item[schema.GSI1_SK]["S"])
 
     def call_invocation_ids(self, call_id: str) -> Iterator[str]:
         """Every invocation of a call: one Query of its partition (strongly consistent)."""
@@ -311,9 +342,12 @@ class OrchestrationStatuses(StoreCore):
         """``(invocation id, owner)`` of the invocations in ``status`` (since before
         ``before``, if given), from gsi2's shards; the owner is projected there."""
         below = orch.time_upper_bound(before) if before is not None else ""
-        for pk in orch.status_partitions(self.app_id, status):
-            request = ob.query_index(self.table, schema.GSI2, pk, self.page_size, below=below)
-            for item in self._query(request):
+        requests = [
+            ob.query_index(self.table, schema.GSI2, pk, self.page_size, below=below)
+            for pk in orch.status_partitions(self.app_id, status)
+        ]
+        for items in self._fan_out(requests):
+            for item in items:
                 owner = item.get(schema.OWNER)
                 inv = orch.invocation_of_index_key(item[schema.GSI2_SK]["S"])
                 yield inv, owner["S"] if owner else None

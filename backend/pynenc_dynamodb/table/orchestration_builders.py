@@ -24,9 +24,9 @@ def register_status(table: str, item: Item) -> Request:
     }
 
 
-def status_condition(free_from: list[str], owned_from: list[str], runner_id: str | None) -> tuple[
-    str, dict[str, str], dict[str, dict[str, str]]
-]:
+def status_condition(
+    free_from: list[str], owned_from: list[str], runner_id: str | None
+) -> tuple[str, dict[str, str], dict[str, dict[str, str]]]:
     """The condition of a transition written without reading first: the current status
     is one it may leave from freely, or one it may leave only as the owner, owned by
     ``runner_id``. ``("", ...)`` when no current state allows it.
@@ -174,7 +174,9 @@ def query_index(
     attributes only; ``sort_prefix`` or ``below`` (exclusive upper bound) narrow the sort
     key range; ``count`` asks only for the number of matches (``Select=COUNT``)."""
     pk_name, sk_name = (
-        (schema.GSI1_PK, schema.GSI1_SK) if index == schema.GSI1 else (schema.GSI2_PK, schema.GSI2_SK)
+        (schema.GSI1_PK, schema.GSI1_SK)
+        if index == schema.GSI1
+        else (schema.GSI2_PK, schema.GSI2_SK)
     )
     names = {"#ipk": pk_name}
     values: dict[str, dict[str, str]] = {":ipk": {"S": partition}}
@@ -310,7 +312,9 @@ def atomic_service_execution(table: str, key: schema.Key, start: str, end: str) 
         "TableName": table,
         "Key": key,
         "UpdateExpression": "SET #ss = :start, #se = :end",
-        "ConditionExpression": "attribute_exists(#hb) AND (attribute_not_exists(#ss) OR #ss <= :start)",
+        "ConditionExpression": (
+            "attribute_exists(#hb) AND (attribute_not_exists(#ss) OR #ss <= :start)"
+        ),
         "ExpressionAttributeNames": {
             "#hb": orch.HEARTBEAT,
             "#ss": orch.SERVICE_START,
@@ -318,4 +322,3 @@ def atomic_service_execution(table: str, key: schema.Key, start: str, end: str) 
         },
         "ExpressionAttributeValues": {":start": {"S": start}, ":end": {"S": end}},
     }
-

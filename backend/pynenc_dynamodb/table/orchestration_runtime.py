@@ -72,10 +72,11 @@ class OrchestrationStore(OrchestrationStatuses):
         """``(invocation id, status)`` of the waited invocations that wait for nothing
         themselves, oldest wait first: gsi2's waited shards merged, then per chunk one
         BatchGetItem of their blocking and status items (status ``None``: unregistered)."""
-        streams = []
-        for pk in orch.waited_partitions(self.app_id):
-            request = ob.query_index(self.table, schema.GSI2, pk, self.page_size)
-            streams.append(self._index_sort_keys(request))
+        requests = [
+            ob.query_index(self.table, schema.GSI2, pk, self.page_size)
+            for pk in orch.waited_partitions(self.app_id)
+        ]
+        streams = [self._index_sort_keys(items) for items in self._fan_out(requests)]
         chunk: list[str] = []
         for _, invocation_id in heapq.merge(*streams):
             chunk.append(invocation_id)
@@ -85,8 +86,8 @@ class OrchestrationStore(OrchestrationStatuses):
         if chunk:
             yield from self._not_waiting(chunk)
 
-    def _index_sort_keys(self, request: builders.Request) -> Iterator[tuple[str, str]]:
-        for item in self._query(request):
+    def _index_sort_keys(self, items: Iterator[Item]) -> Iterator[tuple[str, str]]:
+        for item in items:
             sort_key = item[schema.GSI2_SK]["S"]
             yield orch.time_of_index_key(sort_key), orch.invocation_of_index_key(sort_key)
 
@@ -122,8 +123,12 @@ class OrchestrationStore(OrchestrationStatuses):
     def runners(self) -> list[RunnerRow]:
         """Every runner with a heartbeat, oldest first: one Query per shard."""
         rows = []
-        for pk in orch.heartbeat_partitions(self.app_id):
-            for item in self._query(builders.query_partition(self.table, pk, self.page_size)):
+        requests = [
+            builders.query_partition(self.table, pk, self.page_size)
+            for pk in orch.heartbeat_partitions(self.app_id)
+        ]
+        for items in self._fan_out(requests):
+            for item in items:
                 if orch.HEARTBEAT in item and orch.CREATED in item:
                     rows.append(_runner_row(item))
         return sorted(rows, key=lambda row: (row.created, row.runner_id))
@@ -157,9 +162,12 @@ class OrchestrationStore(OrchestrationStatuses):
         """``(invocation id, marker key)`` of the markers older than ``before``: one
         Query per purge shard, a key range (no filter reads newer markers)."""
         bound = orch.time_upper_bound(before)
-        for pk in orch.purge_marker_partitions(self.app_id):
-            request = ob.query_partition_below(self.table, pk, bound, self.page_size)
-            for item in self._query(request):
+        requests = [
+            ob.query_partition_below(self.table, pk, bound, self.page_size)
+            for pk in orch.purge_marker_partitions(self.app_id)
+        ]
+        for items in self._fan_out(requests):
+            for item in items:
                 yield orch.invocation_of_index_key(item[schema.SK]["S"]), builders.key_of(item)
 
     def delete_invocations(self, invocation_ids: list[str], extra: list[schema.Key]) -> int:

@@ -70,17 +70,22 @@ def atomic_transition(
     for _ in range(max(1, attempts)):
         token = uuid.uuid4().hex
         now = datetime.now(UTC)
-        try:
-            if free or (owned and runner_id is not None):
-                condition = ob.status_condition(free, owned, runner_id)
+        if free or (owned and runner_id is not None):
+            try:
                 row = store.transition(
-                    invocation_id, target.value, now, new_owner(target, runner_id), token, condition
+                    invocation_id,
+                    status=target.value,
+                    timestamp=now,
+                    owner=new_owner(target, runner_id),
+                    token=token,
+                    condition=ob.status_condition(free, owned, runner_id),
                 )
                 return record_of(row)
+            except ConditionFailedError as failed:
+                last = StatusRow.of(failed.item or {})
+        else:
             # No current state allows it without a read: read, and let pynenc decide.
-            raise ConditionFailedError("UpdateItem", store.status_item(invocation_id))
-        except ConditionFailedError as failed:
-            last = StatusRow.of(failed.item or {})
+            last = store.status_row(invocation_id)
         if last is None:
             raise KeyError(f"Invocation {invocation_id} is not registered in the orchestrator")
         if last.token == token:
@@ -90,11 +95,11 @@ def atomic_transition(
             owner: object = decided.runner_id
             row = store.transition(
                 invocation_id,
-                target.value,
-                now,
-                owner,
-                token,
-                ob.version_condition(last.version),
+                status=target.value,
+                timestamp=now,
+                owner=owner,
+                token=token,
+                condition=ob.version_condition(last.version),
             )
             return record_of(row)
         except ConditionFailedError as failed:
@@ -105,4 +110,3 @@ def atomic_transition(
     raise InvocationStatusRaceConditionError(
         invocation_id, current, InvocationStatusRecord(target, runner_id), current
     )
-

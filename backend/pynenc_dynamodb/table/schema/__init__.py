@@ -18,8 +18,8 @@ Layout (``{x}`` is an escaped component, ``NN`` a two-digit shard)::
     APPS                        {app}                      app info (shared registry)
 
     orchestrator (pynenc 0.1; ``schema.orchestration``):
-    A#{app}#O#NN(inv)           {inv}#S                    status, owner, version, task, call, retries
-    A#{app}#O#NN(inv)           {inv}#B / {inv}#G          blocking (waiters, waited) / argument tokens
+    A#{app}#O#NN(inv)           {inv}#S                    status, owner, version, retries
+    A#{app}#O#NN(inv)           {inv}#B / {inv}#G          blocking (waiters) / argument tokens
     A#{app}#OC#NN(call)         {call}#{inv}               registration of an invocation, by call
     A#{app}#OG#NN(task,arg)     {task}#{arg}#{digest}#{inv}  argument index (concurrency control)
     A#{app}#OP#NN(inv)          {ts}#{inv}                 auto-purge marker, by time
@@ -51,6 +51,7 @@ Components are escaped (``%`` -> ``%25``, ``#`` -> ``%23``) so that any text id 
 delimiter included, maps to exactly one key and prefixes never collide.
 """
 
+from pynenc_dynamodb.table.schema import orchestration
 from pynenc_dynamodb.table.schema.core import (
     APPS_PARTITION,
     BODY,
@@ -105,7 +106,6 @@ from pynenc_dynamodb.table.schema.indexes import (
     runner_contexts_partition,
     runner_id_of,
 )
-from pynenc_dynamodb.table.schema import orchestration
 from pynenc_dynamodb.table.schema.objects import (
     client_data_object_prefix,
     object_key,
