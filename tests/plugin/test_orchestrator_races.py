@@ -18,9 +18,9 @@ from pynenc_dynamodb.table.orchestration import Registration
 from tests.conftest import TABLE, unique_app_id
 from tests.helpers.orchestrator_race import build_app, claim, race
 
-IDS = 24
-THREADS = 16
-PROCESSES = 4
+IDS = 16
+THREADS = 12
+PROCESSES = 3
 
 
 def register(app, count: int) -> list[str]:  # type: ignore[no-untyped-def]

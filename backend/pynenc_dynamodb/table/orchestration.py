@@ -76,13 +76,22 @@ class StatusRow:
 class OrchestrationStatuses(StoreCore):
     """Statuses, registrations, retries and the argument index of one app."""
 
+    required_indexes = frozenset({schema.GSI1, schema.GSI2})
+
     # -- shard fan-out ------------------------------------------------------------------
+
+    def _first_pages(
+        self, requests: list[builders.Request]
+    ) -> list[tuple[list[Item], Item | None]]:
+        """The first page of each Query (items, and the key to resume from), all sent
+        together."""
+        self.ensure_table()
+        return list(_FAN_OUT.get().map(lambda r: query_page(self.client, r), requests))
 
     def _fan_out(self, requests: list[builders.Request]) -> list[Iterator[Item]]:
         """The items of each Query: the first pages fetched concurrently, the next ones
         lazily, in order, when a caller reads that far."""
-        self.ensure_table()
-        pages = list(_FAN_OUT.get().map(lambda r: query_page(self.client, r), requests))
+        pages = self._first_pages(requests)
         return [
             self._rest(r, items, last) for r, (items, last) in zip(requests, pages, strict=True)
         ]

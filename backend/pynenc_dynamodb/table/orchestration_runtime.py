@@ -215,7 +215,18 @@ class OrchestrationStore(OrchestrationStatuses):
 
         :return: how many items were deleted
         """
-        return self._delete_partitions(orch.orchestrator_partitions(self.app_id))
+        requests = [
+            builders.query_partition(self.table, pk, 1000, keys_only=True)
+            for pk in orch.orchestrator_partitions(self.app_id)
+        ]
+        # Expired items are deleted too: unlike reads, a purge must not skip them.
+        keys: list[schema.Key] = []
+        for request, (items, last) in zip(requests, self._first_pages(requests), strict=True):
+            keys.extend(builders.key_of(item) for item in items)
+            if last is not None:
+                more = self._query_all({**request, "ExclusiveStartKey": last})
+                keys.extend(builders.key_of(item) for item in more)
+        return self._delete(keys)
 
 
 def _runner_row(item: Item) -> RunnerRow:
