@@ -161,7 +161,7 @@ class DynamoDBClient:
                     "DYNAMODB_CREATE_TABLE=true) or fix dynamodb_table_name."
                 ) from exc
             if error.get("Code") == ConditionFailedError.CODE:
-                old = exc.response.get("Item")
+                old: Any = exc.response.get("Item")
                 raise ConditionFailedError(operation, dict(old) if old else None) from exc
             raise request_error(operation, exc) from exc
         except NoCredentialsError as exc:

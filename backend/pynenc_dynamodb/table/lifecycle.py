@@ -36,11 +36,11 @@ def _projects(have: dict[str, Any], want: dict[str, Any]) -> bool:
 
 
 def schema_problems(
-    description: dict[str, Any], table_name: str, indexes: frozenset[str] | None = None
+    description: dict[str, Any], table_name: str, required: frozenset[str] | None = None
 ) -> list[str]:
     """What differs between a described table and :func:`schema.table_definition`.
 
-    :param indexes: the indexes to check (all of them for ``None``): the state needs
+    :param required: the indexes to check (all of them for ``None``): the state needs
         gsi1 only, so a table deployed before the orchestrator's gsi2 still serves it
     """
     expected = schema.table_definition(table_name)
@@ -56,7 +56,6 @@ def schema_problems(
         name = attribute["AttributeName"]
         if name in types and types[name] != attribute["AttributeType"]:
             problems.append(f"attribute {name} has type {types[name]}, expected S")
-    required = indexes
     indexes = {i["IndexName"]: i for i in description.get("GlobalSecondaryIndexes", [])}
     for index in expected["GlobalSecondaryIndexes"]:
         if required is not None and index["IndexName"] not in required:

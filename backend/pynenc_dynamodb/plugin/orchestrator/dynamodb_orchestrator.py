@@ -26,8 +26,9 @@ from pynenc_dynamodb.table.orchestration_runtime import OrchestrationStore
 
 if TYPE_CHECKING:
     from pynenc.identifiers.call_id import CallId
+    from pynenc.identifiers.task_id import TaskId
     from pynenc.invocation.dist_invocation import DistributedInvocation
-    from pynenc.task import Task, TaskId
+    from pynenc.task import Task
     from pynenc.types import Params, Result
 
 # Auto purge deletes in rounds of this many invocations.
