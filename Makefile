@@ -10,7 +10,7 @@ BIN01 := $(VENV01)/bin
 # and the other adapter excluded, written from it so that the two never drift apart.
 MYPY_01_CONFIG := .mypy_cache/pynenc01/pyproject.toml
 
-.PHONY: demo test test-0024 test-01 lint local clean bench
+.PHONY: demo demo-0024 test test-0024 test-01 lint local clean bench bench-0024 bench-01
 
 $(VENV)/.installed: pyproject.toml constraints/pynenc-0.0.24.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-demo: $(VENV)/.installed
+# The demo on pynenc 0.1: the whole stack on the embedded endpoint's SQS, DynamoDB and S3.
+demo: $(VENV01)/.installed
+	$(BIN01)/pynenc-dynamodb demo
+
+# The same order workflow on pynenc 0.0.24 (its state in DynamoDB, a ThreadRunner).
+demo-0024: $(VENV)/.installed
 	$(BIN)/pynenc-dynamodb demo
 
 # Each environment collects its own tests (tests/conftest.py): the pynenc-0.0.24 suite and
@@ -63,6 +68,12 @@ local: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) $(VENV01) node_modules .pytest_cache .mypy_cache .ruff_cache
 
-bench: $(VENV)/.installed
+bench: bench-0024 bench-01
+
+bench-0024: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,bench]" -c constraints/pynenc-0.0.24.txt
 	$(BIN)/python -m tests.benchmarks
+
+# The plugin's figures: requests per task run, the time index, pynenc's plugin suites.
+bench-01: $(VENV01)/.installed
+	$(BIN01)/python -m tests.benchmarks.pynenc01

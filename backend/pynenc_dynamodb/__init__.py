@@ -10,6 +10,7 @@ from pynenc_dynamodb.errors import (
     InvalidKeyError,
     ItemTooLargeError,
     PayloadError,
+    QueueNotFoundError,
     RequestTooLargeError,
     StateApiError,
     TableNotFoundError,
@@ -22,6 +23,7 @@ from pynenc_dynamodb.pynenc_version import PYNENC_01
 # the store alone and ships without pynenc: a smaller package and a faster cold start.
 if PYNENC_01:
     from pynenc_dynamodb.plugin import (
+        ConfigBrokerSQS,
         ConfigClientDataStoreDynamoDB,
         ConfigClientDataStoreDynamoDBApi,
         ConfigOrchestratorDynamoDB,
@@ -32,6 +34,7 @@ if PYNENC_01:
         DynamoDBClientDataStore,
         DynamoDBOrchestrator,
         DynamoDBStateBackend,
+        SQSBroker,
     )
 elif find_spec("pynenc") is not None:
     from pynenc_dynamodb.state_backend.api import (
@@ -57,6 +60,7 @@ __all__ = [
     "InvalidKeyError",
     "ItemTooLargeError",
     "PayloadError",
+    "QueueNotFoundError",
     "RequestTooLargeError",
     "StateApiError",
     "TableNotFoundError",
@@ -65,10 +69,12 @@ __all__ = [
 ]
 if PYNENC_01:
     __all__ += [
+        "ConfigBrokerSQS",
         "ConfigClientDataStoreDynamoDB",
         "ConfigClientDataStoreDynamoDBApi",
         "ConfigOrchestratorDynamoDB",
         "DynamoDBApiClientDataStore",
         "DynamoDBClientDataStore",
         "DynamoDBOrchestrator",
+        "SQSBroker",
     ]

@@ -88,9 +88,15 @@ def _api(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from pynenc_dynamodb.demo.run import run_demo
+    from pynenc_dynamodb.pynenc_version import PYNENC_01
 
-    return run_demo()
+    if PYNENC_01:
+        from pynenc_dynamodb.plugin.demo.run import run_demo
+
+        return run_demo()
+    from pynenc_dynamodb.demo.run import run_demo as run_demo_0024
+
+    return run_demo_0024()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

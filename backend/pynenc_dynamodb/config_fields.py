@@ -20,7 +20,6 @@ from pynenc_dynamodb.table.payloads import PayloadCodec, PayloadPolicy
 from pynenc_dynamodb.table.store import DynamoDBStateStore
 from pynenc_dynamodb.table.store_core import StoreCore
 
-S = TypeVar("S", bound=StoreCore)
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 
@@ -194,12 +193,15 @@ class ConfigDynamoDBApi(ConfigPynencBase):
         )
 
 
+StoreT = TypeVar("StoreT", bound=StoreCore)
+
+
 @overload
 def build_store(conf: ConfigDynamoDB, app_id: str) -> DynamoDBStateStore: ...
 
 
 @overload
-def build_store(conf: ConfigDynamoDB, app_id: str, store_cls: type[S]) -> S: ...
+def build_store(conf: ConfigDynamoDB, app_id: str, store_cls: type[StoreT]) -> StoreT: ...
 
 
 def build_store(
@@ -207,8 +209,8 @@ def build_store(
 ) -> StoreCore:
     """A store for ``app_id`` with the connection and table settings of ``conf``.
 
-    :param store_cls: which store: the state's (default) or another over the same table
-        and settings, e.g. the orchestrator's
+    :param store_cls: which group of operations: the state's, or another component's
+        over the same table (the trigger's :class:`~pynenc_dynamodb.table.triggers.TriggerStore`)
     """
     settings = conf.client_settings()
     blobs = (

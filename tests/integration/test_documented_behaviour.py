@@ -30,6 +30,7 @@ from pynenc_dynamodb.aws.settings import ClientSettings
 from pynenc_dynamodb.errors import AsyncWriteError, ConfigurationError, DynamoDBRequestError
 from pynenc_dynamodb.local.endpoint import LocalEndpointProcess
 from pynenc_dynamodb.table import builders, schema
+from pynenc_dynamodb.table import store as store_module
 from tests.conftest import TABLE, AppFactory, unique_app_id
 from tests.helpers import contract_tasks
 from tests.helpers.faults import FaultInjector
@@ -324,20 +325,33 @@ def test_a_payload_whose_object_cannot_be_written_leaves_no_item(
 
 
 def test_a_workflow_type_lives_as_long_as_its_last_run(
-    make_app: AppFactory, dynamodb_config: dict[str, Any]
+    make_app: AppFactory, dynamodb_config: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = make_app({**dynamodb_config, "dynamodb_ttl_seconds": 3600})
     sb = app.state_backend
     store = sb.store
     task = "tests.helpers.contract_tasks.add"
+    type_key = schema.workflow_type_key(app.app_id, task)
+
+    def expires_at(key: schema.Key) -> int:
+        item = store.client.get(builders.get_item(store.table, key))
+        assert item is not None
+        return int(item[schema.EXPIRES_AT]["N"])
+
     sb.store_workflow_run(WorkflowIdentity(task, "wf-first"))
-    registry = store.client.get(
-        builders.get_item(store.table, schema.workflow_type_key(app.app_id, task))
-    )
+    before = store.client.request_counts["PutItem"]
+    sb.store_workflow_run(WorkflowIdentity(task, "wf-second"))
+    # Within the refresh window the entry is not written again: one PutItem, the run's...
+    assert store.client.request_counts["PutItem"] - before == 1
+    # ...and the entry outlives the run stored meanwhile.
+    assert expires_at(type_key) >= expires_at(schema.workflow_run_key(app.app_id, "wf-second"))
+
+    registry = store.client.get(builders.get_item(store.table, type_key))
     assert registry is not None
     expired = {**registry, schema.EXPIRES_AT: {"N": str(int(time.time()) - 1)}}
     store.client.put(builders.put_item(store.table, expired))
     assert list(sb.get_all_workflows()) == []
-    # A later run rewrites the entry with the run's own expiry.
-    sb.store_workflow_run(WorkflowIdentity(task, "wf-second"))
+    # Once the window has passed, the next run writes the entry again.
+    monkeypatch.setattr(store_module, "REGISTRY_REFRESH_SECONDS", 0)
+    sb.store_workflow_run(WorkflowIdentity(task, "wf-third"))
     assert list(sb.get_all_workflows()) == [task]

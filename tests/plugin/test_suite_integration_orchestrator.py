@@ -1,7 +1,6 @@
 """pynenc's plugin suite ``pynenc_tests.integration.orchestrator`` on DynamoDBOrchestrator
-with DynamoDBStateBackend (``app_instance`` of tests/plugin/conftest.py)."""
+with DynamoDBStateBackend and SQSBroker (``app_instance`` of tests/plugin/conftest.py)."""
 
-import pytest
 from pynenc_tests.integration.orchestrator.all_tests import *  # noqa: F403
 from pynenc_tests.integration.orchestrator.conftest import (  # noqa: F401 - its fixtures
     dummy_invocation_io,
@@ -11,5 +10,3 @@ from pynenc_tests.integration.orchestrator.conftest import (  # noqa: F401 - its
     task_mirror_io,
     task_sum_io,
 )
-
-pytestmark = pytest.mark.orchestrator

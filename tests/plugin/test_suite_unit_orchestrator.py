@@ -1,12 +1,10 @@
 """pynenc's plugin suite ``pynenc_tests.unit.orchestrator`` on DynamoDBOrchestrator with
-DynamoDBStateBackend (``app_instance`` of tests/plugin/conftest.py, selected by the
-``orchestrator`` marker of this module)."""
+DynamoDBStateBackend and SQSBroker: the full stack of ``PynencBuilder().dynamodb(...)``
+(``app_instance`` of tests/plugin/conftest.py)."""
 
 import pytest
 from pynenc_tests.unit.orchestrator import test_running_concurrency_all_instances as _running
 from pynenc_tests.unit.orchestrator.all_tests import *  # noqa: F403
-
-pytestmark = pytest.mark.orchestrator
 
 # A ThreadRunner must register five invocations, check each against the task's running
 # concurrency and finish one 0.3 s task within 0.8 s of wall time. pynenc's own SQLite

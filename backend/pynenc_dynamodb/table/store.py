@@ -1,6 +1,7 @@
 """App-scoped state operations on serialized strings: what the pynenc adapter and the
 Lambda handlers share. Nothing here deserializes a payload or imports user code."""
 
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,6 +12,11 @@ from pynenc_dynamodb.table.client_data import ClientData
 from pynenc_dynamodb.table.invocation_index import InvocationIndex
 from pynenc_dynamodb.table.runner_contexts import RunnerContexts
 from pynenc_dynamodb.table.timerange import TimeIndex
+
+# A type's registry entry is written at most once per this many seconds by one store, and
+# expires this much later than the run stored with it, so it outlives every run stored
+# before its next rewrite.
+REGISTRY_REFRESH_SECONDS = 60
 
 
 class DynamoDBStateStore(InvocationIndex, TimeIndex, RunnerContexts, ClientData):
@@ -123,8 +129,12 @@ class DynamoDBStateStore(InvocationIndex, TimeIndex, RunnerContexts, ClientData)
         """The type's registry entry, then the run; a workflow id stored again under
         another type takes that type's entry away once it has no other run.
 
-        Two PutItems, the same write units as one batch of both; the run's answers with the
-        run it replaced, which is how a type change is seen without a read.
+        The entry is written with the first run of its type in this store and again at
+        most every :data:`REGISTRY_REFRESH_SECONDS` (pynenc 0.1 stores a run for every
+        task run): one PutItem per run, two when the entry is written. The run's PutItem
+        answers with the run it replaced, which is how a type change is seen without a read.
+        A type whose entry another process deleted (a purge, a type change) is listed again
+        within :data:`REGISTRY_REFRESH_SECONDS` of its next run here.
         """
         timestamp = timestamp or datetime.now(UTC)
         expires_at = builders.expiry(self.ttl_seconds)
@@ -136,16 +146,17 @@ class DynamoDBStateStore(InvocationIndex, TimeIndex, RunnerContexts, ClientData)
         run = builders.build_item(
             schema.workflow_run_key(self.app_id, workflow_id), attributes, expires_at, index_keys
         )
-        # Rewritten with every run, so the type expires only after its last run does.
-        registry = builders.build_item(
-            schema.workflow_type_key(self.app_id, workflow_task_id),
-            workflow_task_id,
-            expires_at,
-        )
+        registry_key = schema.workflow_type_key(self.app_id, workflow_task_id)
         builders.check_size(run, "workflow run")
         self.ensure_table()
         # The entry first: a listed type may briefly have no run, a run never lacks its type.
-        self.client.put(builders.put_item(self.table, registry))
+        written = self._registered_types.get(workflow_task_id)
+        now = time.monotonic()
+        if written is None or now - written >= REGISTRY_REFRESH_SECONDS:
+            keep = self.ttl_seconds + REGISTRY_REFRESH_SECONDS if self.ttl_seconds > 0 else 0
+            registry = builders.build_item(registry_key, workflow_task_id, builders.expiry(keep))
+            self.client.put(builders.put_item(self.table, registry))
+            self._registered_types[workflow_task_id] = now
         answer = self.client.call("PutItem", builders.put_item_returning_old(self.table, run))
         old_runs = (answer.get("Attributes") or {}).get(schema.GSI1_PK, {}).get("S")
         if old_runs and old_runs != index_keys[schema.GSI1_PK]["S"]:
@@ -164,6 +175,8 @@ class DynamoDBStateStore(InvocationIndex, TimeIndex, RunnerContexts, ClientData)
         key = schema.workflow_type_key_of_runs_partition(self.app_id, runs_partition)
         if not others and key is not None:
             self.client.call("DeleteItem", builders.delete_item(self.table, key))
+            # Which type it was is in the key only: write every entry again on its next run.
+            self._registered_types.clear()
 
     def workflow_types(self) -> Iterator[str]:
         return self._bodies(self.workflow_types_request())
@@ -186,6 +199,7 @@ class DynamoDBStateStore(InvocationIndex, TimeIndex, RunnerContexts, ClientData)
 
         :return: the number of items deleted
         """
+        self._registered_types.clear()
         deleted = self._delete_partitions(schema.app_partitions(self.app_id))
         # Objects go after the items that point at them: no reader follows a dead pointer.
         return deleted + self.codec.purge()
@@ -202,5 +216,6 @@ class DynamoDBStateStore(InvocationIndex, TimeIndex, RunnerContexts, ClientData)
         :return: how many items or objects were deleted, and where to resume (``None``
             once the app has neither items nor objects left)
         """
+        self._registered_types.clear()
         partitions = schema.app_partitions(self.app_id)
         return self._purge_step(partitions, self.codec, max_items, max_seconds, start)

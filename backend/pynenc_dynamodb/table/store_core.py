@@ -57,6 +57,8 @@ class StoreCore:
         self.check_ttl = check_ttl
         self._checked = False
         self._check_lock = threading.Lock()
+        # Workflow types whose registry entry this store wrote, and when (monotonic).
+        self._registered_types: dict[str, float] = {}
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)

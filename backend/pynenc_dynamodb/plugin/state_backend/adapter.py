@@ -7,6 +7,8 @@ classes share one implementation of pynenc's contract.
 
 import json
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from itertools import islice
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# Invocations kept per backend instance for reads: see PluginStoreBackedStateBackend.
+INVOCATION_CACHE_SIZE = 4096
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -47,11 +51,44 @@ def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
+class InvocationCache:
+    """The last :data:`INVOCATION_CACHE_SIZE` invocations, by id, safe across threads."""
+
+    def __init__(self) -> None:
+        self._pairs: OrderedDict[str, tuple[InvocationDTO, CallDTO]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, invocation_id: str) -> "tuple[InvocationDTO, CallDTO] | None":
+        with self._lock:
+            pair = self._pairs.get(invocation_id)
+            if pair is not None:
+                self._pairs.move_to_end(invocation_id)
+            return pair
+
+    def put(self, pair: "tuple[InvocationDTO, CallDTO]") -> None:
+        with self._lock:
+            self._pairs[pair[0].invocation_id] = pair
+            self._pairs.move_to_end(pair[0].invocation_id)
+            while len(self._pairs) > INVOCATION_CACHE_SIZE:
+                self._pairs.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pairs.clear()
+
+
 class PluginStoreBackedStateBackend(KeptWriteErrors, AppRegistry):
     """Implements every abstract operation of pynenc 0.1's ``BaseStateBackend`` over
     :attr:`store` (``discover_app_infos`` aside: each backend reads its own settings).
 
     Mixed in before ``BaseStateBackend`` by the concrete backends.
+
+    An invocation's record never changes once written (pynenc 0.1 keeps its status in the
+    orchestrator), yet pynenc reads it about five times per task run and writes it twice:
+    the last :data:`INVOCATION_CACHE_SIZE` invocations written or read by this backend are
+    served from memory, and an identical record is not written again. A record deleted by
+    another process's purge can still be read here, and is not written again, until it
+    leaves the cache; this process's own purge empties it.
     """
 
     app: "Pynenc"
@@ -63,14 +100,37 @@ class PluginStoreBackedStateBackend(KeptWriteErrors, AppRegistry):
 
     # -- invocations --------------------------------------------------------------------
 
+    @property
+    def _invocation_cache(self) -> "InvocationCache":
+        # Created lazily: BaseStateBackend.__init__ runs after the mixin's attributes.
+        cache: InvocationCache | None = self.__dict__.get("_invocations")
+        if cache is None:
+            cache = self.__dict__.setdefault("_invocations", InvocationCache())
+        return cache
+
     def _upsert_invocations(self, entries: "list[tuple[InvocationDTO, CallDTO]]") -> None:
-        self.store.put_invocations([invocation_entry(inv, call) for inv, call in entries])
+        # pynenc upserts each invocation twice per run (when it registers it, and when the
+        # invocation stores itself): a record this backend holds as written is not resent.
+        fresh = [
+            pair for pair in entries if self._invocation_cache.get(pair[0].invocation_id) != pair
+        ]
+        if fresh:
+            self.store.put_invocations([invocation_entry(inv, call) for inv, call in fresh])
+        for pair in fresh:
+            self._invocation_cache.put(pair)
 
     def _get_invocation(
         self, invocation_id: InvocationId
     ) -> "tuple[InvocationDTO, CallDTO] | None":
+        cached = self._invocation_cache.get(invocation_id)
+        if cached is not None:
+            return cached
         body = self.store.get_invocation(invocation_id)
-        return None if body is None else invocation_from_json(body)
+        if body is None:
+            return None
+        pair = invocation_from_json(body)
+        self._invocation_cache.put(pair)
+        return pair
 
     def get_child_invocations(self, parent_invocation_id: InvocationId) -> Iterator[InvocationId]:
         return (InvocationId(i) for i in self.store.child_invocations(parent_invocation_id))
@@ -206,4 +266,5 @@ class PluginStoreBackedStateBackend(KeptWriteErrors, AppRegistry):
         self._settle_writes()
         # Contexts cached as stored would never be written again.
         self._runner_context_cache.clear()
+        self._invocation_cache.clear()
         self.store.purge()

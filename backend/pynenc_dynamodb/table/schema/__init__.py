@@ -15,6 +15,14 @@ Layout (``{x}`` is an escaped component, ``NN`` a two-digit shard)::
     A#{app}#T                   {task}                     workflow type registry
     A#{app}#RC                  {runner}                   runner context
     A#{app}#C#NN                {key}                      client data value
+    A#{app}#TG#C                {cond}                     trigger condition
+    A#{app}#TG#L                {cond}                     cron last execution (conditional)
+    A#{app}#TG#D                {trigger}                  trigger definition
+    A#{app}#TG#K                {task}#{trigger}           trigger of a task
+    A#{app}#TG#N                {cond}#{trigger}           trigger of a condition (definition)
+    A#{app}#TG#S#NN(task)       {task}#{cond}              condition sourced from a task
+    A#{app}#TG#V#NN(vc)         {vc}                       valid condition
+    A#{app}#TG#R                {run}                      trigger-run claim (conditional)
     APPS                        {app}                      app info (shared registry)
 
     orchestrator (pynenc 0.1; ``schema.orchestration``):
@@ -46,6 +54,9 @@ full-table Scan (whose cost follows the whole table) and no extra index over eve
 app's writes over many partitions, so a busy app is not held to one partition's throughput.
 Client data (pynenc's client data store) lives in ``SHARDS`` partitions of its own, and its
 objects under an S3 prefix of their own: pynenc purges that store apart from the state.
+
+The trigger's partitions (``A#{app}#TG#...``, ``6 + 2 * SHARDS`` of them) are its own:
+the state's purge never reads them and the trigger's purge reads only them.
 
 Components are escaped (``%`` -> ``%25``, ``#`` -> ``%23``) so that any text id or key,
 delimiter included, maps to exactly one key and prefixes never collide.
@@ -111,6 +122,7 @@ from pynenc_dynamodb.table.schema.objects import (
     object_key,
     payload_object_key,
     payload_object_prefix,
+    trigger_object_prefix,
 )
 from pynenc_dynamodb.table.schema.state import (
     app_info_key,
@@ -135,10 +147,32 @@ from pynenc_dynamodb.table.schema.state import (
 from pynenc_dynamodb.table.schema.table import (
     table_definition,
 )
+from pynenc_dynamodb.table.schema.triggers import (
+    CONDITION_IDS,
+    LAST_EXECUTION,
+    WRITER,
+    condition_key,
+    condition_trigger_key,
+    condition_triggers_prefix,
+    conditions_partition,
+    cron_last_execution_key,
+    linked_id_of,
+    source_condition_key,
+    source_conditions_prefix,
+    task_trigger_key,
+    task_triggers_prefix,
+    trigger_key,
+    trigger_partitions,
+    trigger_run_claim_key,
+    valid_condition_id_of,
+    valid_condition_key,
+    valid_condition_partitions,
+)
 
 __all__ = [
     "APPS_PARTITION",
     "BODY",
+    "CONDITION_IDS",
     "DELIMITER",
     "DIGEST",
     "ENCODING",
@@ -149,6 +183,7 @@ __all__ = [
     "GSI2",
     "GSI2_PK",
     "GSI2_SK",
+    "LAST_EXECUTION",
     "MAX_APP_ID_BYTES",
     "MAX_CLIENT_DATA_KEY_BYTES",
     "MAX_DATA_KEY_BYTES",
@@ -161,6 +196,7 @@ __all__ = [
     "PK",
     "SHARDS",
     "SK",
+    "WRITER",
     "Key",
     "Prefix",
     "app_info_key",
@@ -171,6 +207,11 @@ __all__ = [
     "client_data_key",
     "client_data_object_prefix",
     "client_data_partitions",
+    "condition_key",
+    "condition_trigger_key",
+    "condition_triggers_prefix",
+    "conditions_partition",
+    "cron_last_execution_key",
     "deterministic_value_key",
     "escape",
     "exception_key",
@@ -183,6 +224,7 @@ __all__ = [
     "history_time_partitions",
     "hour_bucket",
     "invocation_key",
+    "linked_id_of",
     "member_index_keys",
     "member_index_partitions",
     "member_key",
@@ -198,11 +240,22 @@ __all__ = [
     "runner_contexts_partition",
     "runner_id_of",
     "shard_names",
+    "source_condition_key",
+    "source_conditions_prefix",
     "sub_invocation_key",
     "sub_invocations_prefix",
     "table_definition",
+    "task_trigger_key",
+    "task_triggers_prefix",
     "timestamp_component",
+    "trigger_key",
+    "trigger_object_prefix",
+    "trigger_partitions",
+    "trigger_run_claim_key",
     "unescape",
+    "valid_condition_id_of",
+    "valid_condition_key",
+    "valid_condition_partitions",
     "validate_app_id",
     "workflow_data_key",
     "workflow_run_index_keys",

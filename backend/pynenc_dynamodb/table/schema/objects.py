@@ -1,4 +1,5 @@
-"""S3 object keys of payloads and client data, addressed by content under per-app prefixes."""
+"""S3 object keys of payloads, client data and trigger bodies, addressed by content under
+per-app prefixes."""
 
 from urllib.parse import quote
 
@@ -21,6 +22,13 @@ def client_data_object_prefix(app_id: str) -> str:
     deletes only its own (``pynenc-client-data/`` never starts with ``pynenc/``)."""
     validate_app_id(app_id)
     return f"pynenc-client-data/{quote(app_id, safe='')}/"
+
+
+def trigger_object_prefix(app_id: str) -> str:
+    """S3 prefix of the trigger's large bodies (a valid condition holding a large result),
+    apart from the state's and the client data's, so each purge deletes only its own."""
+    validate_app_id(app_id)
+    return f"pynenc-trigger/{quote(app_id, safe='')}/"
 
 
 def object_key(prefix: str, digest: str) -> str:
