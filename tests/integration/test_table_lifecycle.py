@@ -11,8 +11,12 @@ import boto3
 import pytest
 from pynenc import Pynenc
 
-from pynenc_dynamodb import TableNotFoundError
+from pynenc_dynamodb import TableNotFoundError, TableSchemaError
+from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
+from pynenc_dynamodb.aws.settings import ClientSettings
 from pynenc_dynamodb.table import schema
+from pynenc_dynamodb.table.orchestration_runtime import OrchestrationStore
+from pynenc_dynamodb.table.store import DynamoDBStateStore
 from tests.conftest import AppFactory, unique_app_id
 from tests.helpers.endpoints import DynaliteProcess, StoreEndpoint
 
@@ -207,3 +211,29 @@ def test_ttl_check_denied_by_iam_does_not_stop_the_worker(
         ensure_table(client, table, create=False, ttl_seconds=3600)
     assert client.request_counts["DescribeTimeToLive"] == 1
     assert any("dynamodb:DescribeTimeToLive" in r.getMessage() for r in caplog.records)
+
+
+# -- a table deployed before the orchestrator's index -----------------------------------
+
+
+def test_a_table_without_gsi2_serves_the_state_and_the_orchestrator_names_it(
+    endpoint: Any,
+) -> None:
+    """gsi2 is the orchestrator's: the state store checks gsi1 only, the orchestrator's
+    store refuses a table without gsi2 and says which index is missing."""
+    definition = schema.table_definition(f"life-{unique_app_id()}")
+    definition["GlobalSecondaryIndexes"] = [
+        index for index in definition["GlobalSecondaryIndexes"] if index["IndexName"] == schema.GSI1
+    ]
+    definition["AttributeDefinitions"] = [
+        a for a in definition["AttributeDefinitions"] if not a["AttributeName"].startswith("gsi2")
+    ]
+    _raw(endpoint.url).create_table(**definition)
+    client = DynamoDBClient(ClientSettings(endpoint_url=endpoint.url))
+    table = definition["TableName"]
+    state = DynamoDBStateStore(client=client, table_name=table, app_id="a")
+    state.put_invocation("i", "{}")
+    assert state.get_invocation("i") == "{}"
+    orchestration = OrchestrationStore(client=client, table_name=table, app_id="a")
+    with pytest.raises(TableSchemaError, match="gsi2 is missing"):
+        orchestration.ensure_table()

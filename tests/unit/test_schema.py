@@ -175,10 +175,17 @@ def test_table_definition_matches_key_names() -> None:
         {"AttributeName": schema.PK, "KeyType": "HASH"},
         {"AttributeName": schema.SK, "KeyType": "RANGE"},
     ]
-    (gsi,) = table["GlobalSecondaryIndexes"]
+    gsi, gsi2 = table["GlobalSecondaryIndexes"]
     assert gsi["IndexName"] == schema.GSI1
     assert set(gsi["Projection"]["NonKeyAttributes"]) == {
         schema.BODY,
         schema.ENCODING,
         schema.EXPIRES_AT,
     }
+    # The orchestrator's index copies its keys and the owner of a status, nothing else.
+    assert gsi2["IndexName"] == schema.GSI2
+    assert gsi2["KeySchema"] == [
+        {"AttributeName": schema.GSI2_PK, "KeyType": "HASH"},
+        {"AttributeName": schema.GSI2_SK, "KeyType": "RANGE"},
+    ]
+    assert gsi2["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": [schema.OWNER]}

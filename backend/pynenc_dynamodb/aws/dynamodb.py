@@ -176,6 +176,29 @@ class DynamoDBClient:
     def put(self, request: Request) -> None:
         self.call("PutItem", request)
 
+    def update(self, request: Request) -> Item:
+        """One UpdateItem: the attributes its ``ReturnValues`` asked for (``{}`` if none).
+
+        :raises ConditionFailedError: if its condition did not hold
+        """
+        return dict(self.call("UpdateItem", request).get("Attributes") or {})
+
+    def delete(self, request: Request) -> Item:
+        """One DeleteItem: the deleted item if ``ReturnValues`` asked for it, else ``{}``."""
+        return dict(self.call("DeleteItem", request).get("Attributes") or {})
+
+    def count(self, request: Request) -> int:
+        """How many items a ``Select=COUNT`` Query matches, page by page (DynamoDB counts
+        at most 1 MB of items per request)."""
+        page, total = dict(request), 0
+        while True:
+            response = self.call("Query", page)
+            total += int(response.get("Count", 0))
+            last_key = response.get("LastEvaluatedKey")
+            if not last_key:
+                return total
+            page["ExclusiveStartKey"] = last_key
+
     def query(self, request: Request) -> Iterator[Item]:
         """Items of a Query, fetching the next page only when the caller needs it."""
         page = dict(request)

@@ -11,10 +11,12 @@ from pynenc_dynamodb.plugin.conf import (
     ConfigBrokerSQS,
     ConfigClientDataStoreDynamoDB,
     ConfigClientDataStoreDynamoDBApi,
+    ConfigOrchestratorDynamoDB,
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
     ConfigTriggerDynamoDB,
 )
+from pynenc_dynamodb.plugin.orchestrator import DynamoDBBlockingControl, DynamoDBOrchestrator
 from pynenc_dynamodb.plugin.state_backend import DynamoDBApiStateBackend, DynamoDBStateBackend
 from pynenc_dynamodb.plugin.trigger import DynamoDBTrigger
 
@@ -22,12 +24,15 @@ __all__ = [
     "ConfigBrokerSQS",
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
+    "ConfigOrchestratorDynamoDB",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
     "ConfigTriggerDynamoDB",
     "DynamoDBApiClientDataStore",
     "DynamoDBApiStateBackend",
+    "DynamoDBBlockingControl",
     "DynamoDBClientDataStore",
+    "DynamoDBOrchestrator",
     "DynamoDBStateBackend",
     "DynamoDBTrigger",
     "SQSBroker",

@@ -35,8 +35,14 @@ def _projects(have: dict[str, Any], want: dict[str, Any]) -> bool:
     return set(want.get("NonKeyAttributes", [])) <= set(have.get("NonKeyAttributes", []))
 
 
-def schema_problems(description: dict[str, Any], table_name: str) -> list[str]:
-    """What differs between a described table and :func:`schema.table_definition`."""
+def schema_problems(
+    description: dict[str, Any], table_name: str, required: frozenset[str] | None = None
+) -> list[str]:
+    """What differs between a described table and :func:`schema.table_definition`.
+
+    :param required: the indexes to check (all of them for ``None``): the state needs
+        gsi1 only, so a table deployed before the orchestrator's gsi2 still serves it
+    """
     expected = schema.table_definition(table_name)
     problems = []
     want_keys = _key_schema(expected["KeySchema"])
@@ -52,6 +58,8 @@ def schema_problems(description: dict[str, Any], table_name: str) -> list[str]:
             problems.append(f"attribute {name} has type {types[name]}, expected S")
     indexes = {i["IndexName"]: i for i in description.get("GlobalSecondaryIndexes", [])}
     for index in expected["GlobalSecondaryIndexes"]:
+        if required is not None and index["IndexName"] not in required:
+            continue
         have = indexes.get(index["IndexName"])
         if have is None:
             problems.append(f"global secondary index {index['IndexName']} is missing")
@@ -87,6 +95,7 @@ def ensure_table(
     wait_seconds: float = 120.0,
     ttl_seconds: int = 0,
     check_ttl: bool = True,
+    required_indexes: frozenset[str] | None = None,
 ) -> None:
     """Make sure ``table_name`` exists with our schema and serves requests.
 
@@ -97,6 +106,8 @@ def ensure_table(
 
     :raises TableNotFoundError: if the table is missing and ``create`` is off, or does
         not serve requests within ``wait_seconds``
+    :param required_indexes: the indexes the caller uses (every index for ``None``); a
+        table is created with all of them
     :raises TableSchemaError: if the table exists with other keys or indexes
     """
     description = _describe(client, table_name)
@@ -112,7 +123,7 @@ def ensure_table(
         created = True
     if description.get("TableStatus") not in SERVING:
         description = _wait_until_serving(client, table_name, description, wait_seconds)
-    problems = schema_problems(description, table_name)
+    problems = schema_problems(description, table_name, required_indexes)
     if problems:
         raise TableSchemaError(
             f"DynamoDB table {table_name!r} exists but does not have the pynenc-dynamodb "

@@ -28,6 +28,10 @@ class StoreCore:
     :param codec: how bodies are stored (compression, S3); inline text by default
     """
 
+    # The indexes this store queries: a table must have them (the state needs gsi1 only,
+    # so a table deployed before the orchestrator's gsi2 still serves the state).
+    required_indexes: frozenset[str] = frozenset({schema.GSI1})
+
     def __init__(
         self,
         *,
@@ -81,7 +85,7 @@ class StoreCore:
         settings = self.client.settings
         ttl = self.ttl_seconds > 0 and self.check_ttl
         where = (settings.region, settings.effective_endpoint(), self.table)
-        return ("table-check", *where, self.create_table, ttl)
+        return ("table-check", *where, self.create_table, ttl, self.required_indexes)
 
     def check_table(self) -> None:
         """Check the table now (create it if allowed); see :func:`table.ensure_table`."""
@@ -92,6 +96,7 @@ class StoreCore:
             wait_seconds=self.table_wait_seconds,
             ttl_seconds=self.ttl_seconds,
             check_ttl=self.check_ttl,
+            required_indexes=self.required_indexes,
         )
 
     # -- single items -------------------------------------------------------------------

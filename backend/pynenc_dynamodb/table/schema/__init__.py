@@ -25,10 +25,23 @@ Layout (``{x}`` is an escaped component, ``NN`` a two-digit shard)::
     A#{app}#TG#R                {run}                      trigger-run claim (conditional)
     APPS                        {app}                      app info (shared registry)
 
+    orchestrator (pynenc 0.1; ``schema.orchestration``):
+    A#{app}#O#NN(inv)           {inv}#S                    status, owner, version, retries
+    A#{app}#O#NN(inv)           {inv}#B / {inv}#G          blocking (waiters) / argument tokens
+    A#{app}#OC#NN(call)         {call}#{inv}               registration of an invocation, by call
+    A#{app}#OG#NN(task,arg)     {task}#{arg}#{digest}#{inv}  argument index (concurrency control)
+    A#{app}#OP#NN(inv)          {ts}#{inv}                 auto-purge marker, by time
+    A#{app}#OH#NN(runner)       {runner}                   runner heartbeat
+
     gsi1pk = A#{app}#WT#{task}, gsi1sk = {ts}#{wf}   runs of a workflow type, by time
     gsi1pk = A#{app}#WI#NN(inv), gsi1sk = {type}#{wf}#{inv}   members, by workflow type
     gsi1pk = A#{app}#HT#{hour}#NN(inv), gsi1sk = {ts}#{inv}#{record}
         history records written in batches (``add_histories``), by UTC hour and time
+    gsi1pk = A#{app}#OT#{task}#NN(inv), gsi1sk = {status}#{ts}#{inv}   statuses by task
+    gsi1pk = A#{app}#OR#{task}#NN(inv), gsi1sk = {ts}#{inv}   registrations by task
+    gsi2pk = A#{app}#OS#{status}#NN(inv), gsi2sk = {ts}#{inv}   statuses, app-wide
+    gsi2pk = A#{app}#OA#NN(inv), gsi2sk = {ts}#{inv}   registrations, app-wide
+    gsi2pk = A#{app}#OW#NN(inv), gsi2sk = {ts}#{inv}   waited invocations (blocking)
 
 ``NN(x)`` is the shard of ``x``; ``{hour}`` is ``YYYY-MM-DDTHH`` in UTC. The time index
 spreads one hour's records over ``SHARDS`` index partitions, so a busy hour is not held to
@@ -49,6 +62,7 @@ Components are escaped (``%`` -> ``%25``, ``#`` -> ``%23``) so that any text id 
 delimiter included, maps to exactly one key and prefixes never collide.
 """
 
+from pynenc_dynamodb.table.schema import orchestration
 from pynenc_dynamodb.table.schema.core import (
     APPS_PARTITION,
     BODY,
@@ -59,6 +73,9 @@ from pynenc_dynamodb.table.schema.core import (
     GSI1,
     GSI1_PK,
     GSI1_SK,
+    GSI2,
+    GSI2_PK,
+    GSI2_SK,
     MAX_APP_ID_BYTES,
     MAX_CLIENT_DATA_KEY_BYTES,
     MAX_DATA_KEY_BYTES,
@@ -67,6 +84,7 @@ from pynenc_dynamodb.table.schema.core import (
     MAX_PARTITION_KEY_BYTES,
     MAX_SORT_KEY_BYTES,
     OBJECT_KEY,
+    OWNER,
     PK,
     SHARDS,
     SK,
@@ -162,6 +180,9 @@ __all__ = [
     "GSI1",
     "GSI1_PK",
     "GSI1_SK",
+    "GSI2",
+    "GSI2_PK",
+    "GSI2_SK",
     "LAST_EXECUTION",
     "MAX_APP_ID_BYTES",
     "MAX_CLIENT_DATA_KEY_BYTES",
@@ -171,6 +192,7 @@ __all__ = [
     "MAX_PARTITION_KEY_BYTES",
     "MAX_SORT_KEY_BYTES",
     "OBJECT_KEY",
+    "OWNER",
     "PK",
     "SHARDS",
     "SK",
@@ -209,6 +231,7 @@ __all__ = [
     "member_type_prefix",
     "members_prefix",
     "object_key",
+    "orchestration",
     "payload_object_key",
     "payload_object_prefix",
     "result_key",

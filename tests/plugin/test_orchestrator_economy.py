@@ -1,0 +1,135 @@
+"""Requests the orchestrator makes, counted by its client (not timed): one task lifecycle,
+the concurrency-control lookups, counts and listings, heartbeats and recovery. The
+figures are in docs/aws-stack.md ("DynamoDB orchestrator") and the README."""
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from pynenc import Pynenc
+from pynenc.arguments import Arguments
+from pynenc.call import Call
+from pynenc.invocation import DistributedInvocation, InvocationStatus
+from pynenc.runner.runner_context import RunnerContext
+
+from pynenc_dynamodb.local.endpoint import LocalEndpointProcess
+from tests.conftest import TABLE, unique_app_id
+from tests.helpers.orchestrator_race import build_app
+
+SHARDS = 16
+
+
+@pytest.fixture
+def app(endpoint: LocalEndpointProcess) -> Iterator[Pynenc]:
+    built = build_app(unique_app_id("economy"), TABLE, endpoint.url)
+    yield built
+    built.purge()
+
+
+def counted(app: Pynenc, action) -> Counter[str]:  # type: ignore[no-untyped-def]
+    client = app.orchestrator.store.client
+    before = Counter(client.request_counts)
+    action()
+    return Counter(client.request_counts) - before
+
+
+def add(x: int, y: int) -> int:
+    return x + y
+
+
+def test_a_task_lifecycle_is_seven_orchestrator_writes(app: Pynenc) -> None:
+    task = app.task(add)
+    inv = DistributedInvocation.isolated(Call(task, Arguments({"x": 1, "y": 2})))
+    ctx = RunnerContext.from_runner(app.runner)
+    app.orchestrator.store.ensure_table()
+
+    register = counted(app, lambda: app.orchestrator.register_new_invocations([inv]))
+    assert register == Counter({"PutItem": 1, "BatchWriteItem": 1})
+
+    pending = counted(
+        app,
+        lambda: app.orchestrator.set_invocation_status(
+            inv.invocation_id, InvocationStatus.PENDING, ctx
+        ),
+    )
+    running = counted(
+        app,
+        lambda: app.orchestrator.set_invocation_status(
+            inv.invocation_id, InvocationStatus.RUNNING, ctx
+        ),
+    )
+    assert pending == running == Counter({"UpdateItem": 1})
+
+    # Final: the transition, the waiters released (one DeleteItem answering with them),
+    # the auto-purge marker; and pynenc's trigger reads the status back (GetItem).
+    final = counted(app, lambda: app.orchestrator.set_invocation_result(inv, 3, ctx))
+    assert final == Counter({"UpdateItem": 1, "DeleteItem": 1, "PutItem": 1, "GetItem": 1})
+    lifecycle = register + pending + running + final
+    assert sum(lifecycle.values()) - lifecycle["GetItem"] == 7
+
+
+def test_reads_are_one_request_or_one_query_per_shard(app: Pynenc) -> None:
+    task = app.task(add)
+    invs = [
+        DistributedInvocation.isolated(Call(task, Arguments({"x": i, "y": 0}))) for i in range(3)
+    ]
+    app.orchestrator.register_new_invocations(invs)
+    for inv in invs:
+        app.orchestrator.index_arguments_for_concurrency_control(inv)
+    orch = app.orchestrator
+    first = invs[0].invocation_id
+
+    assert counted(app, lambda: orch.get_invocation_status(first)) == Counter({"GetItem": 1})
+    assert counted(app, lambda: orch.increment_invocation_retries(first)) == Counter(
+        {"UpdateItem": 1}
+    )
+    assert counted(app, lambda: orch.get_invocation_retries(first)) == Counter({"GetItem": 1})
+    ids = [inv.invocation_id for inv in invs]
+    assert counted(
+        app, lambda: orch.filter_by_status(ids, frozenset({InvocationStatus.REGISTERED}))
+    ) == Counter({"BatchGetItem": 1})
+    # By arguments: one Query of one argument's partition, then the matches' statuses.
+    by_args = counted(
+        app,
+        lambda: list(
+            orch.get_existing_invocations(task, {"x": "1"}, [InvocationStatus.REGISTERED])
+        ),
+    )
+    assert by_args == Counter({"Query": 1, "BatchGetItem": 1})
+    found = orch.get_existing_invocations(task, {"x": "1"}, [InvocationStatus.REGISTERED])
+    assert list(found) == [invs[1].invocation_id]
+    # By task and status, counts and pages: one Query (Select=COUNT for counts) per shard.
+    registered = [InvocationStatus.REGISTERED]
+    by_task = counted(app, lambda: list(orch.get_existing_invocations(task, statuses=registered)))
+    assert by_task == Counter({"Query": SHARDS})
+    two = [InvocationStatus.REGISTERED, InvocationStatus.RUNNING]
+    assert counted(app, lambda: orch.count_invocations(statuses=two)) == Counter(
+        {"Query": 2 * SHARDS}
+    )
+    assert counted(app, orch.count_invocations) == Counter({"Query": SHARDS})
+    assert counted(app, lambda: orch.get_invocation_ids_paginated(limit=2)) == Counter(
+        {"Query": SHARDS}
+    )
+    call_id = invs[0].call.call_id
+    assert counted(app, lambda: list(orch.get_call_invocation_ids(call_id))) == Counter(
+        {"Query": 1}
+    )
+
+
+def test_runners_recovery_and_blocking_are_queries_per_shard(app: Pynenc) -> None:
+    orch = app.orchestrator
+    orch.store.ensure_table()
+    assert counted(app, lambda: orch.register_runner_heartbeats(["a", "b"])) == Counter(
+        {"UpdateItem": 2}
+    )
+    assert counted(app, orch.get_active_runners) == Counter({"Query": SHARDS})
+    assert counted(app, lambda: list(orch.get_pending_invocations_for_recovery())) == Counter(
+        {"Query": SHARDS}
+    )
+    assert counted(app, lambda: list(orch.get_running_invocations_for_recovery())) == Counter(
+        {"Query": 2 * SHARDS}
+    )
+    assert counted(app, lambda: list(orch.get_blocking_invocations(5))) == Counter(
+        {"Query": SHARDS}
+    )
+    assert counted(app, orch.auto_purge) == Counter({"Query": SHARDS})
