@@ -10,6 +10,7 @@ from pynenc_dynamodb.errors import (
     InvalidKeyError,
     ItemTooLargeError,
     PayloadError,
+    QueueNotFoundError,
     RequestTooLargeError,
     StateApiError,
     TableNotFoundError,
@@ -22,6 +23,7 @@ from pynenc_dynamodb.pynenc_version import PYNENC_01
 # the store alone and ships without pynenc: a smaller package and a faster cold start.
 if PYNENC_01:
     from pynenc_dynamodb.plugin import (
+        ConfigBrokerSQS,
         ConfigClientDataStoreDynamoDB,
         ConfigClientDataStoreDynamoDBApi,
         ConfigStateBackendDynamoDB,
@@ -30,6 +32,7 @@ if PYNENC_01:
         DynamoDBApiStateBackend,
         DynamoDBClientDataStore,
         DynamoDBStateBackend,
+        SQSBroker,
     )
 elif find_spec("pynenc") is not None:
     from pynenc_dynamodb.state_backend.api import (
@@ -55,6 +58,7 @@ __all__ = [
     "InvalidKeyError",
     "ItemTooLargeError",
     "PayloadError",
+    "QueueNotFoundError",
     "RequestTooLargeError",
     "StateApiError",
     "TableNotFoundError",
@@ -63,8 +67,10 @@ __all__ = [
 ]
 if PYNENC_01:
     __all__ += [
+        "ConfigBrokerSQS",
         "ConfigClientDataStoreDynamoDB",
         "ConfigClientDataStoreDynamoDBApi",
         "DynamoDBApiClientDataStore",
         "DynamoDBClientDataStore",
+        "SQSBroker",
     ]

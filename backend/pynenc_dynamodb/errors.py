@@ -74,11 +74,16 @@ class TableSchemaError(ConfigurationError):
     """The configured table exists but its keys or indexes differ from the schema."""
 
 
-class DynamoDBRequestError(DynamoDBStateBackendError):
-    """An AWS request (DynamoDB, or S3 for payloads) failed after every retry.
+class QueueNotFoundError(ConfigurationError):
+    """The broker's SQS queue does not exist and creating it is switched off."""
 
-    :param operation: the DynamoDB operation (``PutItem``, ``Query``...), or the S3 one
-        prefixed with ``S3`` (``S3 put_object``)
+
+class DynamoDBRequestError(DynamoDBStateBackendError):
+    """An AWS request (DynamoDB, S3 for payloads, SQS for the broker) failed after every
+    retry.
+
+    :param operation: the DynamoDB operation (``PutItem``, ``Query``...), or the S3 or SQS
+        one prefixed with its service (``S3 put_object``, ``SQS SendMessageBatch``)
     :param code: the AWS error code, or the exception class name for connection errors
     :param message: the error message returned by AWS
     """
@@ -86,7 +91,7 @@ class DynamoDBRequestError(DynamoDBStateBackendError):
     def __init__(self, operation: str, code: str, message: str) -> None:
         self.operation = operation
         self.code = code
-        service = "" if operation.startswith("S3 ") else "DynamoDB "
+        service = "" if operation.startswith(("S3 ", "SQS ")) else "DynamoDB "
         super().__init__(f"{service}{operation} failed ({code}): {message}")
 
 

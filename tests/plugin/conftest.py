@@ -8,7 +8,7 @@ those suites use (``task_id``, ``call_id``, the autouse ``reset_mock_classes``..
 come from ``pynenc_tests.conftest``.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -44,3 +44,32 @@ def api_app_instance(state_api: Any) -> Iterator[Pynenc]:
     built = builder.dynamodb(api_url=state_api.url).build()
     yield built
     built.purge()
+
+
+SQSAppFactory = Callable[..., Pynenc]
+
+
+def build_sqs_app(endpoint_url: str, app_id: str | None = None, **settings: Any) -> Pynenc:
+    """An app whose broker is ``SQSBroker`` (its queue created on first use) and whose
+    state is ``DynamoDBStateBackend``, both on the embedded endpoint; ``settings`` are
+    extra config values (``sqs_*``...). The orchestrator and runner stay pynenc's
+    defaults."""
+    builder = PynencBuilder().app_id(app_id or unique_app_id("sqs"))
+    builder = builder.dynamodb(table=TABLE, endpoint_url=endpoint_url, s3_bucket=DEFAULT_BUCKET)
+    config = {"broker_cls": "SQSBroker", "sqs_create_queue": True, **settings}
+    return builder.custom_config(**config).build()
+
+
+@pytest.fixture
+def sqs_apps(endpoint: LocalEndpointProcess) -> Iterator[SQSAppFactory]:
+    """Build apps on SQSBroker; each is purged when the test ends."""
+    apps: list[Pynenc] = []
+
+    def factory(app_id: str | None = None, **settings: Any) -> Pynenc:
+        app = build_sqs_app(endpoint.url, app_id, **settings)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.purge()

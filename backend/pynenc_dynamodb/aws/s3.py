@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pynenc_dynamodb.aws.dynamodb import SETTINGS_HINT, is_retryable, request_error
 from pynenc_dynamodb.aws.per_process import PerProcess
 from pynenc_dynamodb.aws.retry import retry
-from pynenc_dynamodb.aws.settings import ClientSettings, build_client, is_loopback
+from pynenc_dynamodb.aws.settings import ClientSettings, build_client
 from pynenc_dynamodb.errors import ConfigurationError, DynamoDBRequestError, PayloadError
 
 DELETE_OBJECTS_LIMIT = 1000
@@ -30,9 +30,7 @@ class S3BlobStore:
     def __init__(self, settings: ClientSettings, bucket: str, endpoint_url: str = "") -> None:
         self.settings = settings
         self.bucket = bucket
-        dynamodb_endpoint = settings.effective_endpoint()
-        local = bool(dynamodb_endpoint) and is_loopback(dynamodb_endpoint)
-        self.endpoint_url = endpoint_url or (dynamodb_endpoint if local else "")
+        self.endpoint_url = settings.companion_endpoint(endpoint_url)
         self._client: PerProcess[Any] = PerProcess(self._build)
         self.policy = settings.retry_policy()
 

@@ -69,6 +69,19 @@ class ClientSettings:
             or os.environ.get("AWS_ENDPOINT_URL", "")
         )
 
+    def companion_endpoint(self, explicit: str) -> str:
+        """The endpoint of another service (S3, SQS) used beside DynamoDB: ``explicit``
+        when set, else the DynamoDB endpoint when that is loopback (the embedded local
+        endpoint serves every service), else empty, which leaves it to boto3's chain
+        (``AWS_ENDPOINT_URL_S3``, ``AWS_ENDPOINT_URL_SQS``, ``AWS_ENDPOINT_URL``).
+
+        :param explicit: the service's own endpoint setting
+        """
+        if explicit:
+            return explicit
+        dynamodb_endpoint = self.effective_endpoint()
+        return dynamodb_endpoint if dynamodb_endpoint and is_loopback(dynamodb_endpoint) else ""
+
     def retry_policy(self) -> RetryPolicy:
         """Our rounds over botocore's own retries."""
         return RetryPolicy(attempts=self.max_attempts)
@@ -135,13 +148,13 @@ def build_client(
     region_setting: str,
     credentials_hint: str = "",
 ) -> Any:
-    """A boto3 client for ``service`` (``dynamodb``, ``s3``) with our settings.
+    """A boto3 client for ``service`` (``dynamodb``, ``s3``, ``sqs``) with our settings.
 
     :param endpoint: the service's endpoint; empty means boto3's chain
     :raises ConfigurationError: without a region or credentials, or with a bad endpoint
     """
     detect = endpoint or (settings.effective_endpoint() if service == "dynamodb" else "")
-    label = {"dynamodb": "DynamoDB", "s3": "S3"}.get(service, service)
+    label = {"dynamodb": "DynamoDB", "s3": "S3", "sqs": "SQS"}.get(service, service)
     session, region = resolve_session(
         detect, settings.region, label, region_setting, credentials_hint
     )

@@ -1,6 +1,6 @@
-"""The embedded local endpoint: moto's DynamoDB server on loopback, for the demo, the
-tests and a developer's laptop. It counts the requests it serves, so a run can report
-how many DynamoDB requests it really made, whichever processes made them."""
+"""The embedded local endpoint: moto's server (DynamoDB, S3, SQS) on loopback, for the
+demo, the tests and a developer's laptop. It counts the DynamoDB and SQS requests it
+serves, so a run can report how many it really made, whichever processes made them."""
 
 import json
 import logging
@@ -26,10 +26,14 @@ STATS_PATH = "/_pynenc_dynamodb/stats"
 DEFAULT_PORT = 8765
 DEFAULT_BUCKET = "pynenc-payloads"
 _TARGET_PREFIX = "DynamoDB_20120810."
+# SQS requests (JSON protocol) are counted as "SQS.<operation>", apart from DynamoDB's.
+_SQS_TARGET_PREFIX = "AmazonSQS."
+SQS_COUNT_PREFIX = "SQS."
 
 
 class RequestCounter:
-    """WSGI middleware counting DynamoDB requests by operation; serves them as JSON."""
+    """WSGI middleware counting DynamoDB and SQS requests by operation; serves them as
+    JSON."""
 
     def __init__(self, app: WSGIApplication) -> None:
         self.app = app
@@ -46,6 +50,9 @@ class RequestCounter:
         if target.startswith(_TARGET_PREFIX):
             with self._lock:
                 self.counts[target[len(_TARGET_PREFIX) :]] += 1
+        elif target.startswith(_SQS_TARGET_PREFIX):
+            with self._lock:
+                self.counts[SQS_COUNT_PREFIX + target[len(_SQS_TARGET_PREFIX) :]] += 1
         return self.app(environ, start_response)
 
 
@@ -88,7 +95,7 @@ class LoopbackServer:
 
 
 class LocalEndpoint(LoopbackServer):
-    """A moto DynamoDB (and S3) server in a background thread of this process.
+    """A moto DynamoDB (and S3, SQS) server in a background thread of this process.
 
     :param host: loopback address to listen on
     :param port: port; 0 picks a free one
@@ -105,7 +112,8 @@ class LocalEndpoint(LoopbackServer):
 
 
 def request_counts(url: str) -> Counter[str]:
-    """DynamoDB requests served so far by the local endpoint at ``url``, by operation."""
+    """Requests served so far by the local endpoint at ``url``, by operation (SQS ones
+    as ``SQS.<operation>``)."""
     with urllib.request.urlopen(url + STATS_PATH, timeout=5) as response:
         return Counter(json.loads(response.read()))
 

@@ -1,12 +1,14 @@
-"""The pynenc 0.1 plugin (pynenc >= 0.1.1 only): state backends, client data stores, their
-settings and the ``PynencBuilder().dynamodb(...)`` method, over the same store layer as the
-0.0.24 adapter (``pynenc_dynamodb.state_backend``)."""
+"""The pynenc 0.1 plugin (pynenc >= 0.1.1 only): state backends, client data stores, the
+SQS broker, their settings and the ``PynencBuilder().dynamodb(...)`` method, over the same
+store layer as the 0.0.24 adapter (``pynenc_dynamodb.state_backend``)."""
 
+from pynenc_dynamodb.plugin.broker import SQSBroker
 from pynenc_dynamodb.plugin.client_data_store import (
     DynamoDBApiClientDataStore,
     DynamoDBClientDataStore,
 )
 from pynenc_dynamodb.plugin.conf import (
+    ConfigBrokerSQS,
     ConfigClientDataStoreDynamoDB,
     ConfigClientDataStoreDynamoDBApi,
     ConfigStateBackendDynamoDB,
@@ -15,6 +17,7 @@ from pynenc_dynamodb.plugin.conf import (
 from pynenc_dynamodb.plugin.state_backend import DynamoDBApiStateBackend, DynamoDBStateBackend
 
 __all__ = [
+    "ConfigBrokerSQS",
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
     "ConfigStateBackendDynamoDB",
@@ -23,4 +26,5 @@ __all__ = [
     "DynamoDBApiStateBackend",
     "DynamoDBClientDataStore",
     "DynamoDBStateBackend",
+    "SQSBroker",
 ]

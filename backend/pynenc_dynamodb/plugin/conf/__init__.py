@@ -1,5 +1,6 @@
 """Settings of the pynenc 0.1 components, read through pynenc's own configuration."""
 
+from pynenc_dynamodb.plugin.conf.config_broker import ConfigBrokerSQS, ConfigSQS
 from pynenc_dynamodb.plugin.conf.config_client_data_store import (
     ConfigClientDataStoreDynamoDB,
     ConfigClientDataStoreDynamoDBApi,
@@ -10,8 +11,10 @@ from pynenc_dynamodb.plugin.conf.config_state_backend import (
 )
 
 __all__ = [
+    "ConfigBrokerSQS",
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
+    "ConfigSQS",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
 ]
