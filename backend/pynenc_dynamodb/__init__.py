@@ -26,11 +26,13 @@ if PYNENC_01:
         ConfigBrokerSQS,
         ConfigClientDataStoreDynamoDB,
         ConfigClientDataStoreDynamoDBApi,
+        ConfigOrchestratorDynamoDB,
         ConfigStateBackendDynamoDB,
         ConfigStateBackendDynamoDBApi,
         DynamoDBApiClientDataStore,
         DynamoDBApiStateBackend,
         DynamoDBClientDataStore,
+        DynamoDBOrchestrator,
         DynamoDBStateBackend,
         SQSBroker,
     )
@@ -70,7 +72,9 @@ if PYNENC_01:
         "ConfigBrokerSQS",
         "ConfigClientDataStoreDynamoDB",
         "ConfigClientDataStoreDynamoDBApi",
+        "ConfigOrchestratorDynamoDB",
         "DynamoDBApiClientDataStore",
         "DynamoDBClientDataStore",
         "SQSBroker",
+        "DynamoDBOrchestrator",
     ]

@@ -6,6 +6,7 @@ one name, one default and one validation whichever pynenc runs.
 """
 
 import re
+from typing import TypeVar, overload
 
 from cistell import ConfigField
 from pynenc.conf.config_base import ConfigPynencBase
@@ -17,7 +18,9 @@ from pynenc_dynamodb.aws.settings import ClientSettings
 from pynenc_dynamodb.errors import ConfigurationError
 from pynenc_dynamodb.table.payloads import PayloadCodec, PayloadPolicy
 from pynenc_dynamodb.table.store import DynamoDBStateStore
+from pynenc_dynamodb.table.store_core import StoreCore
 
+S = TypeVar("S", bound=StoreCore)
 TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
 
 
@@ -191,8 +194,22 @@ class ConfigDynamoDBApi(ConfigPynencBase):
         )
 
 
-def build_store(conf: ConfigDynamoDB, app_id: str) -> DynamoDBStateStore:
-    """A store for ``app_id`` with the connection and table settings of ``conf``."""
+@overload
+def build_store(conf: ConfigDynamoDB, app_id: str) -> DynamoDBStateStore: ...
+
+
+@overload
+def build_store(conf: ConfigDynamoDB, app_id: str, store_cls: type[S]) -> S: ...
+
+
+def build_store(
+    conf: ConfigDynamoDB, app_id: str, store_cls: type[StoreCore] = DynamoDBStateStore
+) -> StoreCore:
+    """A store for ``app_id`` with the connection and table settings of ``conf``.
+
+    :param store_cls: which store: the state's (default) or another over the same table
+        and settings, e.g. the orchestrator's
+    """
     settings = conf.client_settings()
     blobs = (
         S3BlobStore(settings, conf.dynamodb_s3_bucket, conf.dynamodb_s3_endpoint_url)
@@ -203,7 +220,7 @@ def build_store(conf: ConfigDynamoDB, app_id: str) -> DynamoDBStateStore:
         compress_min_bytes=conf.dynamodb_compress_min_bytes,
         offload_min_bytes=conf.dynamodb_offload_min_bytes,
     )
-    return DynamoDBStateStore(
+    return store_cls(
         client=DynamoDBClient(settings),
         table_name=conf.dynamodb_table_name,
         app_id=app_id,

@@ -95,6 +95,22 @@ class DynamoDBRequestError(DynamoDBStateBackendError):
         super().__init__(f"{service}{operation} failed ({code}): {message}")
 
 
+class ConditionFailedError(DynamoDBRequestError):
+    """A conditional write found the item in another state than it required: another
+    writer got there first. Never retried: the caller decides from the item as it was.
+
+    :param operation: the DynamoDB operation (``PutItem``, ``UpdateItem``...)
+    :param item: the item as DynamoDB found it (with ``ReturnValuesOnConditionCheckFailure``
+        ``ALL_OLD``), ``None`` if it did not exist or was not asked for
+    """
+
+    CODE = "ConditionalCheckFailedException"
+
+    def __init__(self, operation: str, item: dict[str, Any] | None = None) -> None:
+        self.item = item
+        super().__init__(operation, self.CODE, "the condition of the write did not hold")
+
+
 class AsyncWriteError(DynamoDBStateBackendError):
     """A background write (status history) failed; raised when its thread is awaited.
 

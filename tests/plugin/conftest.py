@@ -28,10 +28,13 @@ from tests.conftest import TABLE, unique_app_id
 
 
 @pytest.fixture
-def app_instance(endpoint: LocalEndpointProcess) -> Iterator[Pynenc]:
-    """An app whose state and client data are in the test table and the local bucket."""
+def app_instance(endpoint: LocalEndpointProcess, request: pytest.FixtureRequest) -> Iterator[Pynenc]:
+    """An app whose state and client data are in the test table and the local bucket;
+    in a module marked ``orchestrator``, its orchestrator is DynamoDBOrchestrator too."""
     builder = PynencBuilder().app_id(unique_app_id("suite"))
     app = builder.dynamodb(table=TABLE, endpoint_url=endpoint.url, s3_bucket=DEFAULT_BUCKET)
+    if request.node.get_closest_marker("orchestrator"):
+        app = app.custom_config(orchestrator_cls="DynamoDBOrchestrator")
     built = app.build()
     yield built
     built.purge()

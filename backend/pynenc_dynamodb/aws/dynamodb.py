@@ -21,6 +21,7 @@ from pynenc_dynamodb.aws.per_process import PerProcess, kept
 from pynenc_dynamodb.aws.retry import RetryPolicy, retry
 from pynenc_dynamodb.aws.settings import ClientSettings, build_client
 from pynenc_dynamodb.errors import (
+    ConditionFailedError,
     ConfigurationError,
     DynamoDBRequestError,
     TableNotFoundError,
@@ -159,6 +160,9 @@ class DynamoDBClient:
                     f"(SAM template, or set dynamodb_create_table / {SETTINGS_HINT}"
                     "DYNAMODB_CREATE_TABLE=true) or fix dynamodb_table_name."
                 ) from exc
+            if error.get("Code") == ConditionFailedError.CODE:
+                old = exc.response.get("Item")
+                raise ConditionFailedError(operation, dict(old) if old else None) from exc
             raise request_error(operation, exc) from exc
         except NoCredentialsError as exc:
             raise ConfigurationError(f"DynamoDB {operation}: {exc}") from exc
@@ -171,6 +175,29 @@ class DynamoDBClient:
 
     def put(self, request: Request) -> None:
         self.call("PutItem", request)
+
+    def update(self, request: Request) -> Item:
+        """One UpdateItem: the attributes its ``ReturnValues`` asked for (``{}`` if none).
+
+        :raises ConditionFailedError: if its condition did not hold
+        """
+        return dict(self.call("UpdateItem", request).get("Attributes") or {})
+
+    def delete(self, request: Request) -> Item:
+        """One DeleteItem: the deleted item if ``ReturnValues`` asked for it, else ``{}``."""
+        return dict(self.call("DeleteItem", request).get("Attributes") or {})
+
+    def count(self, request: Request) -> int:
+        """How many items a ``Select=COUNT`` Query matches, page by page (DynamoDB counts
+        at most 1 MB of items per request)."""
+        page, total = dict(request), 0
+        while True:
+            response = self.call("Query", page)
+            total += int(response.get("Count", 0))
+            last_key = response.get("LastEvaluatedKey")
+            if not last_key:
+                return total
+            page["ExclusiveStartKey"] = last_key
 
     def query(self, request: Request) -> Iterator[Item]:
         """Items of a Query, fetching the next page only when the caller needs it."""

@@ -11,20 +11,25 @@ from pynenc_dynamodb.plugin.conf import (
     ConfigBrokerSQS,
     ConfigClientDataStoreDynamoDB,
     ConfigClientDataStoreDynamoDBApi,
+    ConfigOrchestratorDynamoDB,
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
 )
+from pynenc_dynamodb.plugin.orchestrator import DynamoDBBlockingControl, DynamoDBOrchestrator
 from pynenc_dynamodb.plugin.state_backend import DynamoDBApiStateBackend, DynamoDBStateBackend
 
 __all__ = [
     "ConfigBrokerSQS",
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
+    "ConfigOrchestratorDynamoDB",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
     "DynamoDBApiClientDataStore",
     "DynamoDBApiStateBackend",
+    "DynamoDBBlockingControl",
     "DynamoDBClientDataStore",
+    "DynamoDBOrchestrator",
     "DynamoDBStateBackend",
     "SQSBroker",
 ]

@@ -5,6 +5,7 @@ from pynenc_dynamodb.plugin.conf.config_client_data_store import (
     ConfigClientDataStoreDynamoDB,
     ConfigClientDataStoreDynamoDBApi,
 )
+from pynenc_dynamodb.plugin.conf.config_orchestrator import ConfigOrchestratorDynamoDB
 from pynenc_dynamodb.plugin.conf.config_state_backend import (
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
@@ -15,6 +16,7 @@ __all__ = [
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
     "ConfigSQS",
+    "ConfigOrchestratorDynamoDB",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
 ]

@@ -17,10 +17,23 @@ Layout (``{x}`` is an escaped component, ``NN`` a two-digit shard)::
     A#{app}#C#NN                {key}                      client data value
     APPS                        {app}                      app info (shared registry)
 
+    orchestrator (pynenc 0.1; ``schema.orchestration``):
+    A#{app}#O#NN(inv)           {inv}#S                    status, owner, version, task, call, retries
+    A#{app}#O#NN(inv)           {inv}#B / {inv}#G          blocking (waiters, waited) / argument tokens
+    A#{app}#OC#NN(call)         {call}#{inv}               registration of an invocation, by call
+    A#{app}#OG#NN(task,arg)     {task}#{arg}#{digest}#{inv}  argument index (concurrency control)
+    A#{app}#OP#NN(inv)          {ts}#{inv}                 auto-purge marker, by time
+    A#{app}#OH#NN(runner)       {runner}                   runner heartbeat
+
     gsi1pk = A#{app}#WT#{task}, gsi1sk = {ts}#{wf}   runs of a workflow type, by time
     gsi1pk = A#{app}#WI#NN(inv), gsi1sk = {type}#{wf}#{inv}   members, by workflow type
     gsi1pk = A#{app}#HT#{hour}#NN(inv), gsi1sk = {ts}#{inv}#{record}
         history records written in batches (``add_histories``), by UTC hour and time
+    gsi1pk = A#{app}#OT#{task}#NN(inv), gsi1sk = {status}#{ts}#{inv}   statuses by task
+    gsi1pk = A#{app}#OR#{task}#NN(inv), gsi1sk = {ts}#{inv}   registrations by task
+    gsi2pk = A#{app}#OS#{status}#NN(inv), gsi2sk = {ts}#{inv}   statuses, app-wide
+    gsi2pk = A#{app}#OA#NN(inv), gsi2sk = {ts}#{inv}   registrations, app-wide
+    gsi2pk = A#{app}#OW#NN(inv), gsi2sk = {ts}#{inv}   waited invocations (blocking)
 
 ``NN(x)`` is the shard of ``x``; ``{hour}`` is ``YYYY-MM-DDTHH`` in UTC. The time index
 spreads one hour's records over ``SHARDS`` index partitions, so a busy hour is not held to
@@ -48,6 +61,9 @@ from pynenc_dynamodb.table.schema.core import (
     GSI1,
     GSI1_PK,
     GSI1_SK,
+    GSI2,
+    GSI2_PK,
+    GSI2_SK,
     MAX_APP_ID_BYTES,
     MAX_CLIENT_DATA_KEY_BYTES,
     MAX_DATA_KEY_BYTES,
@@ -56,6 +72,7 @@ from pynenc_dynamodb.table.schema.core import (
     MAX_PARTITION_KEY_BYTES,
     MAX_SORT_KEY_BYTES,
     OBJECT_KEY,
+    OWNER,
     PK,
     SHARDS,
     SK,
@@ -88,6 +105,7 @@ from pynenc_dynamodb.table.schema.indexes import (
     runner_contexts_partition,
     runner_id_of,
 )
+from pynenc_dynamodb.table.schema import orchestration
 from pynenc_dynamodb.table.schema.objects import (
     client_data_object_prefix,
     object_key,
@@ -128,6 +146,9 @@ __all__ = [
     "GSI1",
     "GSI1_PK",
     "GSI1_SK",
+    "GSI2",
+    "GSI2_PK",
+    "GSI2_SK",
     "MAX_APP_ID_BYTES",
     "MAX_CLIENT_DATA_KEY_BYTES",
     "MAX_DATA_KEY_BYTES",
@@ -136,6 +157,7 @@ __all__ = [
     "MAX_PARTITION_KEY_BYTES",
     "MAX_SORT_KEY_BYTES",
     "OBJECT_KEY",
+    "OWNER",
     "PK",
     "SHARDS",
     "SK",
@@ -167,6 +189,7 @@ __all__ = [
     "member_type_prefix",
     "members_prefix",
     "object_key",
+    "orchestration",
     "payload_object_key",
     "payload_object_prefix",
     "result_key",

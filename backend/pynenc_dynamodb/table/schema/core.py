@@ -19,6 +19,13 @@ EXPIRES_AT: Final = "expires_at"
 GSI1: Final = "gsi1"
 GSI1_PK: Final = "gsi1pk"
 GSI1_SK: Final = "gsi1sk"
+# The second index: only orchestrator items (status by status, registrations by time,
+# waited invocations) carry its keys; see schema.orchestration.
+GSI2: Final = "gsi2"
+GSI2_PK: Final = "gsi2pk"
+GSI2_SK: Final = "gsi2sk"
+# Attributes gsi2 copies besides its keys: the owner of a status (running recovery).
+OWNER: Final = "own"
 DELIMITER: Final = "#"
 SHARDS: Final = 16
 APPS_PARTITION: Final = "APPS"

@@ -9,6 +9,10 @@ from pynenc_dynamodb.table.schema.core import (
     GSI1,
     GSI1_PK,
     GSI1_SK,
+    GSI2,
+    GSI2_PK,
+    GSI2_SK,
+    OWNER,
     PK,
     SK,
 )
@@ -23,6 +27,8 @@ def table_definition(table_name: str) -> dict[str, Any]:
             {"AttributeName": SK, "AttributeType": "S"},
             {"AttributeName": GSI1_PK, "AttributeType": "S"},
             {"AttributeName": GSI1_SK, "AttributeType": "S"},
+            {"AttributeName": GSI2_PK, "AttributeType": "S"},
+            {"AttributeName": GSI2_SK, "AttributeType": "S"},
         ],
         "KeySchema": [
             {"AttributeName": PK, "KeyType": "HASH"},
@@ -41,7 +47,18 @@ def table_definition(table_name: str) -> dict[str, Any]:
                     "ProjectionType": "INCLUDE",
                     "NonKeyAttributes": [BODY, ENCODING, EXPIRES_AT],
                 },
-            }
+            },
+            {
+                "IndexName": GSI2,
+                "KeySchema": [
+                    {"AttributeName": GSI2_PK, "KeyType": "HASH"},
+                    {"AttributeName": GSI2_SK, "KeyType": "RANGE"},
+                ],
+                # The orchestrator's second index (statuses by status, registrations by
+                # time, waited invocations): its keys name the invocation, and running
+                # recovery reads the owner; nothing else is copied.
+                "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": [OWNER]},
+            },
         ],
         "BillingMode": "PAY_PER_REQUEST",
     }

@@ -1,0 +1,52 @@
+"""Blocking control of :class:`~pynenc_dynamodb.DynamoDBOrchestrator`: items keyed by the
+awaited invocation (who waits for it) and by the waiter (what it waits for), waited
+invocations indexed in gsi2 by the time of their first wait."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from pynenc.identifiers.invocation_id import InvocationId
+from pynenc.invocation.status import InvocationStatus
+from pynenc.orchestrator.base_orchestrator import BaseBlockingControl
+
+from pynenc_dynamodb.table.orchestration_runtime import OrchestrationStore
+
+if TYPE_CHECKING:
+    from pynenc.app import Pynenc
+
+
+class DynamoDBBlockingControl(BaseBlockingControl):
+    """Who waits for whom, in the orchestrator's items of the state table.
+
+    :param Pynenc app: the app
+    :param OrchestrationStore store: the orchestrator's store of the app
+    """
+
+    def __init__(self, app: "Pynenc", store: OrchestrationStore) -> None:
+        self.app = app
+        self.store = store
+
+    def waiting_for_results(
+        self, caller_invocation_id: "InvocationId", result_invocation_ids: list["InvocationId"]
+    ) -> None:
+        """One UpdateItem per awaited invocation, one for the caller."""
+        waited = [str(inv) for inv in result_invocation_ids]
+        self.store.wait(str(caller_invocation_id), waited, datetime.now(UTC))
+
+    def release_waiters(self, waited_invocation_id: "InvocationId") -> None:
+        """One DeleteItem, then one UpdateItem per waiter it had."""
+        self.store.release(str(waited_invocation_id))
+
+    def get_blocking_invocations(self, max_num_invocations: int) -> Iterator["InvocationId"]:
+        """Awaited invocations that wait for nothing and can run, oldest wait first."""
+        if max_num_invocations <= 0:
+            return
+        found = 0
+        for invocation_id, status in self.store.blocking_candidates():
+            if status is None or not InvocationStatus(status).is_available_for_run():
+                continue
+            yield InvocationId(invocation_id)
+            found += 1
+            if found >= max_num_invocations:
+                return
