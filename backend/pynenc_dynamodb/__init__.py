@@ -27,6 +27,7 @@ if PYNENC_01:
         ConfigClientDataStoreDynamoDB,
         ConfigClientDataStoreDynamoDBApi,
         ConfigOrchestratorDynamoDB,
+        ConfigRunnerLambda,
         ConfigStateBackendDynamoDB,
         ConfigStateBackendDynamoDBApi,
         DynamoDBApiClientDataStore,
@@ -34,6 +35,7 @@ if PYNENC_01:
         DynamoDBClientDataStore,
         DynamoDBOrchestrator,
         DynamoDBStateBackend,
+        LambdaRunner,
         SQSBroker,
     )
 elif find_spec("pynenc") is not None:
@@ -77,4 +79,6 @@ if PYNENC_01:
         "DynamoDBClientDataStore",
         "SQSBroker",
         "DynamoDBOrchestrator",
+        "ConfigRunnerLambda",
+        "LambdaRunner",
     ]

@@ -12,9 +12,11 @@ from pynenc_dynamodb.plugin.conf import (
     ConfigClientDataStoreDynamoDB,
     ConfigClientDataStoreDynamoDBApi,
     ConfigOrchestratorDynamoDB,
+    ConfigRunnerLambda,
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
 )
+from pynenc_dynamodb.plugin.runner import LambdaRunner
 from pynenc_dynamodb.plugin.orchestrator import DynamoDBBlockingControl, DynamoDBOrchestrator
 from pynenc_dynamodb.plugin.state_backend import DynamoDBApiStateBackend, DynamoDBStateBackend
 
@@ -23,6 +25,7 @@ __all__ = [
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
     "ConfigOrchestratorDynamoDB",
+    "ConfigRunnerLambda",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
     "DynamoDBApiClientDataStore",
@@ -31,5 +34,6 @@ __all__ = [
     "DynamoDBClientDataStore",
     "DynamoDBOrchestrator",
     "DynamoDBStateBackend",
+    "LambdaRunner",
     "SQSBroker",
 ]
