@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from pynenc_dynamodb.queue import requests
 from pynenc_dynamodb.table import schema
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -231,3 +232,78 @@ def test_function_concurrency_is_reserved_by_a_parameter(template: dict[str, Any
     assert function["ReservedConcurrentExecutions"] == {"Ref": "ReservedConcurrency"}
     parameter = template["Parameters"]["ReservedConcurrency"]
     assert parameter["Type"] == "Number" and parameter["MinValue"] >= 1
+
+
+# -- SQSBroker's queue, its dead-letter queue and the alarm on it -------------------------
+
+
+def _resource(template: dict[str, Any], name: str) -> dict[str, Any]:
+    return dict(template["Resources"][name])
+
+
+def test_broker_queue_is_the_queue_the_broker_creates(template: dict[str, Any]) -> None:
+    props = _resource(template, "BrokerQueue")["Properties"]
+    created = requests.create_queue(
+        "q.fifo",
+        dead_letter_arn="arn",
+        max_receive_count=5,
+        visibility_seconds=30,
+        retention_seconds=requests.RETENTION_MAX_SECONDS,
+    )["Attributes"]
+    # CloudFormation takes booleans and numbers where the SQS API takes strings.
+    for name in (
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "DeduplicationScope",
+        "FifoThroughputLimit",
+        "SqsManagedSseEnabled",
+        "MessageRetentionPeriod",
+    ):
+        assert str(props[name]).lower() == created[name].lower(), name
+    assert props["QueueName"] == {"Fn::Sub": "pynenc-broker-${Stage}.fifo"}
+    assert props["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["BrokerDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": {"Ref": "QueueMaxReceiveCount"},
+    }
+
+
+def test_dead_letter_queue_is_fifo_encrypted_and_fed_by_the_broker_queue_only(
+    template: dict[str, Any],
+) -> None:
+    props = _resource(template, "BrokerDeadLetterQueue")["Properties"]
+    assert props["FifoQueue"] is True and props["SqsManagedSseEnabled"] is True
+    assert props["QueueName"] == {"Fn::Sub": "pynenc-broker-${Stage}-dlq.fifo"}
+    allow = props["RedriveAllowPolicy"]
+    assert allow["redrivePermission"] == "byQueue"
+    (source,) = allow["sourceQueueArns"]
+    assert source["Fn::Sub"].endswith(":pynenc-broker-${Stage}.fifo")
+
+
+def test_broker_queues_deny_plain_http(template: dict[str, Any]) -> None:
+    policy = _resource(template, "BrokerQueuePolicy")["Properties"]
+    assert policy["Queues"] == [{"Ref": "BrokerQueue"}, {"Ref": "BrokerDeadLetterQueue"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Action"] == "sqs:*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_an_alarm_fires_on_any_message_in_the_dead_letter_queue(template: dict[str, Any]) -> None:
+    alarm = _resource(template, "BrokerDeadLetterAlarm")["Properties"]
+    assert alarm["Namespace"] == "AWS/SQS"
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["BrokerDeadLetterQueue", "QueueName"]}}
+    ]
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert alarm["Threshold"] == 0
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert template["Conditions"]["HasAlarmTopic"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmTopicArn"}, ""]}]
+    }
+
+
+def test_outputs_name_the_broker_queues(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["QueueUrl"]["Value"] == {"Ref": "BrokerQueue"}
+    assert outputs["QueueArn"]["Value"] == {"Fn::GetAtt": ["BrokerQueue", "Arn"]}
+    assert outputs["DeadLetterQueueUrl"]["Value"] == {"Ref": "BrokerDeadLetterQueue"}

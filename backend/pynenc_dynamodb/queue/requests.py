@@ -96,22 +96,20 @@ def routings(invocation_ids: Sequence[str], groups: MessageGroups) -> list[Routi
     ]
 
 
-def send_message(queue_url: str, routing: Routing) -> Request:
+def _message(routing: Routing) -> Request:
     return {
-        "QueueUrl": queue_url,
         "MessageBody": routing.body,
         "MessageGroupId": routing.group_id,
         "MessageDeduplicationId": routing.deduplication_id,
     }
+
+
+def send_message(queue_url: str, routing: Routing) -> Request:
+    return {"QueueUrl": queue_url, **_message(routing)}
 
 
 def batch_entry(entry_id: str, routing: Routing) -> Request:
-    return {
-        "Id": entry_id,
-        "MessageBody": routing.body,
-        "MessageGroupId": routing.group_id,
-        "MessageDeduplicationId": routing.deduplication_id,
-    }
+    return {"Id": entry_id, **_message(routing)}
 
 
 def send_batches(queue_url: str, batch: Sequence[Routing]) -> list[Request]:
