@@ -3,10 +3,11 @@ it, without SAM or a container.
 
 The layer is ``backend/`` copied under ``python/`` (``ContentUri: backend/``,
 ``BuildMethod: python3.12``); the function is its ``requirements.txt`` pip-installed next
-to the handler's files (``lambdas/state_api/`` by default); the runtime directory holds what Lambda's
-Python runtime provides beyond the standard library (boto3 and its dependencies). A bare
-interpreter (``python -S``) with ``sys.path = [function, layer, runtime]`` then sees what
-Lambda sees. Used by the artifact test and the cold-start benchmark.
+to the handler's files (``lambdas/state_api/`` by default); the runtime directory holds
+what Lambda's Python runtime provides beyond the standard library (boto3 and its
+dependencies). A bare interpreter (``python -S``) with ``sys.path = [function, layer,
+runtime]`` then sees what Lambda sees. Used by the artifact tests and the cold-start
+benchmark.
 """
 
 import shutil

@@ -75,10 +75,10 @@ if PYNENC_01:
         "ConfigClientDataStoreDynamoDB",
         "ConfigClientDataStoreDynamoDBApi",
         "ConfigOrchestratorDynamoDB",
+        "ConfigRunnerLambda",
         "DynamoDBApiClientDataStore",
         "DynamoDBClientDataStore",
-        "SQSBroker",
         "DynamoDBOrchestrator",
-        "ConfigRunnerLambda",
         "LambdaRunner",
+        "SQSBroker",
     ]

@@ -101,7 +101,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return {"scheduled": True}
     records = event.get("Records")
     if not isinstance(records, list):
-        raise ValueError("expected an SQS event (Records) or a scheduled event")
+        raise TypeError("expected an SQS event (Records) or a scheduled event")
     with RUNNER.batch() as runner_context:
         logger.append_keys(runner_id=runner_context.runner_id)
         return dict(

@@ -85,8 +85,8 @@ WORKER = textwrap.dedent(
     for line in sys.stdin:
         request = json.loads(line)
         answer = app.handler(request["event"], Context(request["remaining_ms"]))
-        modules = sorted(name for name in sys.modules if name in ("app", "pynenc_dynamodb", "pynenc", "worker_tasks"))
-        files = {{name: getattr(sys.modules[name], "__file__", "") for name in modules}}
+        main = ("app", "pynenc_dynamodb", "pynenc", "worker_tasks")
+        files = {{name: getattr(sys.modules[name], "__file__", "") for name in main}}
         print({RESPONSE_MARK!r} + json.dumps({{"answer": answer, "files": files}}), flush=True)
     """
 )
@@ -112,7 +112,9 @@ class WorkerProcess:
         for line in self.process.stdout:
             if line.startswith(mark):
                 return line[len(mark) :]
-        raise RuntimeError(f"worker process ended (exit {self.process.wait()}); see {self._log.name}")
+        raise RuntimeError(
+            f"worker process ended (exit {self.process.wait()}); see {self._log.name}"
+        )
 
     def send(self, event: dict[str, Any], remaining_ms: int = 60_000) -> None:
         """Hand an event over without waiting for the answer."""

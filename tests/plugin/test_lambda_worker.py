@@ -9,6 +9,7 @@ and deletes what their answers do not report as failed. The stack is the plugin'
 broker, DynamoDB orchestrator, state backend and client data store; no Redis anywhere.
 """
 
+import contextlib
 import json
 import os
 import sys
@@ -22,13 +23,13 @@ from typing import Any
 
 import boto3
 import pytest
+from infra.lambda_artifact import WORKER_SOURCE, BuildError, build, tree_bytes
 from pynenc import Pynenc, context
 from pynenc.core_tasks import recover_running_invocations
 from pynenc.identifiers.invocation_id import InvocationId
 from pynenc.invocation.status import InvocationStatus
 from pynenc.runner.runner_context import RunnerContext
 
-from infra.lambda_artifact import WORKER_SOURCE, BuildError, build, tree_bytes
 from pynenc_dynamodb.local.endpoint import DEFAULT_BUCKET, LocalEndpointProcess
 from pynenc_dynamodb.plugin.broker import SQSBroker
 from pynenc_dynamodb.queue import names
@@ -114,7 +115,13 @@ class Mapping:
         broker = app.broker
         assert isinstance(broker, SQSBroker)
         self.url = broker.queue_url
-        self.sqs = boto3.client("sqs", endpoint_url=app.config_values["dynamodb_endpoint_url"])
+        self.sqs = boto3.client(
+            "sqs",
+            endpoint_url=app.config_values["dynamodb_endpoint_url"],
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         self.arn = self.attribute(self.url, "QueueArn")
         dlq_name = names.dead_letter_queue_name(broker.queue.name)
         self.dlq_url = self.sqs.get_queue_url(QueueName=dlq_name)["QueueUrl"]
@@ -122,7 +129,9 @@ class Mapping:
         self._lock = threading.Lock()
 
     def attribute(self, url: str, name: str) -> str:
-        return str(self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[name])["Attributes"][name])
+        return str(
+            self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[name])["Attributes"][name]
+        )
 
     def receive(self) -> list[dict[str, Any]]:
         return list(
@@ -135,7 +144,9 @@ class Mapping:
             ).get("Messages", [])
         )
 
-    def deliver(self, worker: WorkerProcess, messages: list[dict[str, Any]], **kw: Any) -> dict[str, Any]:
+    def deliver(
+        self, worker: WorkerProcess, messages: list[dict[str, Any]], **kw: Any
+    ) -> dict[str, Any]:
         """One handler run on ``messages``; deletes those not reported as failed."""
         event = sqs_event(messages, self.arn, REGION)
         answer = worker.invoke(event, **kw)
@@ -144,10 +155,10 @@ class Mapping:
             if message["MessageId"] not in failed:
                 # A receipt that expired meanwhile (the message went to another worker)
                 # is refused; the mapping would log it, and SQS redelivers.
-                try:
-                    self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
-                except self.sqs.exceptions.ClientError:
-                    pass
+                with contextlib.suppress(self.sqs.exceptions.ClientError):
+                    self.sqs.delete_message(
+                        QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"]
+                    )
         with self._lock:
             self.answers.append((event, answer))
         return answer
@@ -183,13 +194,17 @@ class Mapping:
     def dead_letters(self) -> list[str]:
         bodies = []
         while True:
-            got = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            got = self.sqs.receive_message(
+                QueueUrl=self.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1
+            )
             messages = got.get("Messages", [])
             if not messages:
                 return bodies
             for message in messages:
                 bodies.append(message["Body"])
-                self.sqs.delete_message(QueueUrl=self.dlq_url, ReceiptHandle=message["ReceiptHandle"])
+                self.sqs.delete_message(
+                    QueueUrl=self.dlq_url, ReceiptHandle=message["ReceiptHandle"]
+                )
 
 
 def send_raw(mapping: Mapping, body: str) -> None:
@@ -206,7 +221,9 @@ def statuses(app: Pynenc, ids: list[str]) -> dict[str, InvocationStatus]:
 
 
 def history_counts(app: Pynenc, inv: str) -> Counter[str]:
-    return Counter(h.status_record.status.value for h in app.state_backend.get_history(InvocationId(inv)))
+    return Counter(
+        h.status_record.status.value for h in app.state_backend.get_history(InvocationId(inv))
+    )
 
 
 def test_concurrent_workers_run_every_invocation_once_and_fail_only_poisoned_messages(
@@ -215,9 +232,9 @@ def test_concurrent_workers_run_every_invocation_once_and_fail_only_poisoned_mes
     app = project.app
     mapping = Mapping(app)
     workers = [start_worker() for _ in range(3)]
-    added = [project.add.delay(n, n) for n in range(24)]
-    failing = [project.fails.delay(n) for n in range(3)]
-    retried = [project.always_retried.delay(n) for n in range(2)]
+    added = [project.add(n, n) for n in range(24)]
+    failing = [project.fails(n) for n in range(3)]
+    retried = [project.always_retried(n) for n in range(2)]
     send_raw(mapping, f"unknown-{uuid.uuid4().hex}")
     send_raw(mapping, json.dumps({"not": "an id"}))
     every = [i.invocation_id for i in added + failing + retried]
@@ -233,8 +250,12 @@ def test_concurrent_workers_run_every_invocation_once_and_fail_only_poisoned_mes
     mapping.run(workers, done)
 
     assert [i.result for i in added] == [n + n for n in range(24)]
-    assert set(statuses(app, [i.invocation_id for i in failing]).values()) == {InvocationStatus.FAILED}
-    assert set(statuses(app, [i.invocation_id for i in retried]).values()) == {InvocationStatus.FAILED}
+    assert set(statuses(app, [i.invocation_id for i in failing]).values()) == {
+        InvocationStatus.FAILED
+    }
+    assert set(statuses(app, [i.invocation_id for i in retried]).values()) == {
+        InvocationStatus.FAILED
+    }
     # Exactly once: one run per invocation (two for a retried one), one final status.
     for inv in [i.invocation_id for i in added + failing]:
         counts = history_counts(app, inv)
@@ -268,7 +289,7 @@ def test_a_duplicate_delivery_is_acknowledged_and_runs_nothing(
     app = project.app
     mapping = Mapping(app)
     first, second = start_worker(), start_worker()
-    invocations = [project.add.delay(n, 1) for n in range(8)]
+    invocations = [project.add(n, 1) for n in range(8)]
     messages: list[dict[str, Any]] = []
     while len(messages) < 8:
         messages += mapping.receive()
@@ -292,13 +313,16 @@ def test_records_are_not_started_when_the_function_is_out_of_time(
 ) -> None:
     app = project.app
     mapping = Mapping(app)
-    invocation = project.add.delay(40, 2)
+    invocation = project.add(40, 2)
     messages = mapping.receive()
     answer = mapping.deliver(start_worker(), messages, remaining_ms=500)
     assert {f["itemIdentifier"] for f in answer["answer"]["batchItemFailures"]} == {
         m["MessageId"] for m in messages
     }
-    assert app.orchestrator.get_invocation_status(invocation.invocation_id) == InvocationStatus.REGISTERED
+    assert (
+        app.orchestrator.get_invocation_status(invocation.invocation_id)
+        == InvocationStatus.REGISTERED
+    )
 
 
 def test_an_invocation_of_a_function_that_died_is_recovered_like_a_dead_runners(
@@ -309,7 +333,7 @@ def test_an_invocation_of_a_function_that_died_is_recovered_like_a_dead_runners(
     app = project.app
     mapping = Mapping(app)
     marker = tmp_path / "started"
-    invocation = project.sleeps_on_first_run.delay(str(marker))
+    invocation = project.sleeps_on_first_run(str(marker))
     inv = invocation.invocation_id
     messages: list[dict[str, Any]] = []
     while not messages:
@@ -343,5 +367,7 @@ def test_a_scheduled_event_runs_the_services_under_the_functions_one_identity(
     worker = start_worker()
     for _ in range(2):
         assert worker.invoke(scheduled_event())["answer"] == {"scheduled": True}
-    eligible = [r.runner_id for r in app.orchestrator.get_active_runners(can_run_atomic_service=True)]
+    eligible = [
+        r.runner_id for r in app.orchestrator.get_active_runners(can_run_atomic_service=True)
+    ]
     assert eligible.count("LambdaRunner@pynenc-worker-artifact#services") == 1

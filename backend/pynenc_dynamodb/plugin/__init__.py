@@ -16,8 +16,8 @@ from pynenc_dynamodb.plugin.conf import (
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
 )
-from pynenc_dynamodb.plugin.runner import LambdaRunner
 from pynenc_dynamodb.plugin.orchestrator import DynamoDBBlockingControl, DynamoDBOrchestrator
+from pynenc_dynamodb.plugin.runner import LambdaRunner
 from pynenc_dynamodb.plugin.state_backend import DynamoDBApiStateBackend, DynamoDBStateBackend
 
 __all__ = [

@@ -16,9 +16,9 @@ __all__ = [
     "ConfigBrokerSQS",
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
-    "ConfigSQS",
     "ConfigOrchestratorDynamoDB",
     "ConfigRunnerLambda",
+    "ConfigSQS",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
 ]

@@ -157,7 +157,7 @@ class LambdaRunner(BaseRunner):
         self.start()
         if not self._clean:
             self.app.logger.warning(
-                f"Retiring runner:{self.runner_id}: its previous batch did not end cleanly"
+                "Retiring runner:%s: its previous batch did not end cleanly", self.runner_id
             )
             self._runner_context = self._new_context()
         self._clean = False
