@@ -30,7 +30,12 @@ from pynenc.identifiers.invocation_id import InvocationId
 from pynenc.invocation.status import InvocationStatus
 from pynenc.runner.runner_context import RunnerContext
 
-from pynenc_dynamodb.local.endpoint import DEFAULT_BUCKET, LocalEndpointProcess
+from pynenc_dynamodb.local.endpoint import (
+    DEFAULT_BUCKET,
+    SQS_COUNT_PREFIX,
+    LocalEndpointProcess,
+    request_counts,
+)
 from pynenc_dynamodb.plugin.broker import SQSBroker
 from pynenc_dynamodb.queue import names
 from tests.conftest import TABLE, unique_app_id
@@ -371,3 +376,27 @@ def test_a_scheduled_event_runs_the_services_under_the_functions_one_identity(
         r.runner_id for r in app.orchestrator.get_active_runners(can_run_atomic_service=True)
     ]
     assert eligible.count("LambdaRunner@pynenc-worker-artifact#services") == 1
+
+
+def test_requests_per_plain_task_run_on_a_warm_worker(
+    project: Any, start_worker: Callable[[], WorkerProcess], endpoint: LocalEndpointProcess
+) -> None:
+    """What the handler itself sends per run of a plain task (the mapping's receives and
+    deletes are Lambda's, not the function's): DynamoDB requests only, no SQS. The first
+    batch of an environment also checks the table (DescribeTable, once per store)."""
+    app = project.app
+    mapping = Mapping(app)
+    worker = start_worker()
+    count = 10
+    invocations = [project.add(n, 2) for n in range(count)]
+    messages: list[dict[str, Any]] = []
+    while len(messages) < count:
+        messages += mapping.receive()
+    before = request_counts(endpoint.url)
+    answer = worker.invoke(sqs_event(messages, mapping.arn, REGION))
+    spent = request_counts(endpoint.url) - before
+    assert answer["answer"]["batchItemFailures"] == []
+    assert [i.result for i in invocations] == [n + 2 for n in range(count)]
+    per_run = {op: round(n / count, 1) for op, n in sorted(spent.items())}
+    print(f"\nRequests per plain task run in one batch of {count}: {per_run}")
+    assert not [op for op in spent if op.startswith(SQS_COUNT_PREFIX)]
