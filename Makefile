@@ -54,6 +54,9 @@ lint: $(VENV)/.installed $(VENV01)/.installed $(MYPY_01_CONFIG)
 	$(BIN)/ruff format --check backend lambdas infra tests
 	$(BIN)/mypy
 	$(BIN01)/mypy --config-file $(MYPY_01_CONFIG) --cache-dir .mypy_cache/pynenc01
+	# The worker function's handler is a second top-level ``app`` module: checked on its own.
+	cd lambdas/worker && MYPYPATH=../../backend ../../$(BIN01)/mypy \
+		--config-file ../../$(MYPY_01_CONFIG) --cache-dir ../../.mypy_cache/worker app.py
 
 $(MYPY_01_CONFIG): pyproject.toml
 	mkdir -p $(@D)
