@@ -10,7 +10,7 @@ BIN01 := $(VENV01)/bin
 # and the other adapter excluded, written from it so that the two never drift apart.
 MYPY_01_CONFIG := .mypy_cache/pynenc01/pyproject.toml
 
-.PHONY: demo demo-0024 test test-0024 test-01 lint local clean bench bench-0024 bench-01
+.PHONY: demo demo-0024 test test-0024 test-01 lint local clean bench bench-0024 bench-01 bench-stack
 
 $(VENV)/.installed: pyproject.toml constraints/pynenc-0.0.24.txt
 	$(PYTHON) -m venv $(VENV)
@@ -71,7 +71,7 @@ local: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) $(VENV01) node_modules .pytest_cache .mypy_cache .ruff_cache
 
-bench: bench-0024 bench-01
+bench: bench-0024 bench-01 bench-stack
 
 bench-0024: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,bench]" -c constraints/pynenc-0.0.24.txt
@@ -80,3 +80,8 @@ bench-0024: $(VENV)/.installed
 # The plugin's figures: requests per task run, the time index, pynenc's plugin suites.
 bench-01: $(VENV01)/.installed
 	$(BIN01)/python -m tests.benchmarks.pynenc01
+
+# The whole AWS stack: requests per task by service, tasks/s beside pynenc-redis's stack.
+bench-stack: $(VENV01)/.installed
+	$(BIN01)/pip install --quiet "pynenc-redis==0.1.5" -c constraints/pynenc-0.1.1.txt
+	$(BIN01)/python -m tests.benchmarks.stack --write
