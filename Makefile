@@ -10,7 +10,7 @@ BIN01 := $(VENV01)/bin
 # and the other adapter excluded, written from it so that the two never drift apart.
 MYPY_01_CONFIG := .mypy_cache/pynenc01/pyproject.toml
 
-.PHONY: demo demo-0024 test test-0024 test-01 lint local clean bench bench-0024 bench-01 bench-stack
+.PHONY: demo demo-0024 test test-0024 test-01 test-combinations lint local clean bench bench-0024 bench-01 bench-stack
 
 $(VENV)/.installed: pyproject.toml constraints/pynenc-0.0.24.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ test-0024: $(VENV)/.installed node_modules/.installed
 
 test-01: $(VENV01)/.installed
 	$(BIN01)/python -m pytest
+
+# pynenc's integration.combinations suite on the whole AWS stack: open work (README, Tests).
+test-combinations: $(VENV01)/.installed
+	PYNENC_DYNAMODB_COMBINATIONS=1 $(BIN01)/python -m pytest --timeout 90 tests/plugin/test_suite_integration_combinations.py
 
 lint: $(VENV)/.installed $(VENV01)/.installed $(MYPY_01_CONFIG)
 	$(BIN)/ruff check .
