@@ -1,7 +1,7 @@
 """One racer of tests/plugin/test_running_slots.py, run in a thread or a spawned process:
 what pynenc's runner does with the invocations it retrieves (PENDING, the running
 concurrency check, RUNNING, SUCCESS; REROUTED when refused), until every one is done.
-``active`` counts the racers between RUNNING and SUCCESS, ``peak`` keeps its maximum."""
+``active`` counts the racers between authorization and SUCCESS, ``peak`` keeps its maximum."""
 
 import time
 from types import SimpleNamespace
@@ -59,11 +59,14 @@ def run_all(
             ):
                 orchestrator._atomic_status_transition(inv_id, InvocationStatus.REROUTED, racer)
                 continue
-            orchestrator._atomic_status_transition(inv_id, InvocationStatus.RUNNING, racer)
+            # Counted from its authorization on: the RUNNING time, and the window before
+            # it in which pynenc's own check lets a second invocation through.
             with active.get_lock():
                 active.value += 1
                 peak.value = max(peak.value, active.value)
-            time.sleep(0.01)  # a task that takes a while: a wider window for an overlap
+            time.sleep(0.01)  # a runner slow to start it
+            orchestrator._atomic_status_transition(inv_id, InvocationStatus.RUNNING, racer)
+            time.sleep(0.01)  # a task that takes a while
             with active.get_lock():
                 active.value -= 1
             orchestrator._atomic_status_transition(inv_id, InvocationStatus.SUCCESS, racer)

@@ -2,7 +2,7 @@
 (each with its own app and client), race to run the invocations of one TASK-limited task;
 a running slot claimed by a conditional write lets at most one of them be RUNNING at any
 time, and every invocation still runs. Nothing here depends on timing: the racers count
-themselves between RUNNING and SUCCESS, inside the slot's hold."""
+themselves from their authorization to SUCCESS, inside the slot's hold."""
 
 import multiprocessing
 import threading
@@ -89,6 +89,26 @@ def test_processes_racing_run_a_task_limited_task_one_at_a_time(
         assert [process.exitcode for process in racers] == [0] * PROCESSES
         assert peak.value == 1
         assert sorted(ran) == sorted(inv for inv, _ in work)
+    finally:
+        app.orchestrator.purge()
+
+
+def test_of_two_invocations_checked_before_either_runs_only_one_may_run(
+    endpoint: LocalEndpointProcess,
+) -> None:
+    """The interleaving pynenc's look-then-run check lets through (both see no RUNNING
+    invocation): the slot authorizes the first only."""
+    app = build_app(unique_app_id("slots-i"), TABLE, endpoint.url)
+    try:
+        task = limited_task(app, ConcurrencyControlType.TASK)
+        (first, _), (second, _) = register(app, task, 2)
+        authorize = app.orchestrator.is_authorize_to_run_by_concurrency_control
+        move(app, first, InvocationStatus.PENDING)
+        move(app, second, InvocationStatus.PENDING)
+        assert authorize(invocation(task, first, 0))
+        assert not authorize(invocation(task, second, 1))
+        move(app, first, InvocationStatus.RUNNING, InvocationStatus.RETRY)  # frees it
+        assert authorize(invocation(task, second, 1))
     finally:
         app.orchestrator.purge()
 
