@@ -35,7 +35,7 @@ def invocation(task: Any, invocation_id: str, n: int) -> Any:
 
 
 def run_all(
-    app: Any, task: Any, work: list[tuple[str, int]], racer: str, active: Any, peak: Any
+    app: Any, task: Any, work: list[tuple[str, int]], *, racer: str, active: Any, peak: Any
 ) -> list[str]:
     """Run every invocation of ``work`` (id, argument) that this racer gets first.
 
@@ -75,6 +75,7 @@ def run_all(
 
 
 def race_process(
+    *,
     app_id: str,
     table: str,
     endpoint_url: str,
@@ -87,4 +88,4 @@ def race_process(
     """:func:`run_all` in a spawned process with its own app; its ids go to ``results``."""
     app = build_app(app_id, table, endpoint_url)
     task = limited_task(app, ConcurrencyControlType.TASK)
-    results.put(run_all(app, task, work, racer, active, peak))
+    results.put(run_all(app, task, work, racer=racer, active=active, peak=peak))

@@ -30,7 +30,9 @@ def register(app, task, count: int) -> list[tuple[str, int]]:  # type: ignore[no
     now = datetime.now(UTC)
     app.orchestrator.store.register(
         [
-            Registration(inv, task.task_id.key, f"{task.task_id.key}#{inv}", "registered", None, now)
+            Registration(
+                inv, task.task_id.key, f"{task.task_id.key}#{inv}", "registered", None, now
+            )
             for inv, _ in work
         ]
     )
@@ -54,7 +56,7 @@ def test_threads_racing_run_a_task_limited_task_one_at_a_time(
 
         def racer(n: int) -> list[str]:
             start.wait()
-            return run_all(app, task, work, f"thread-{n}", active, peak)
+            return run_all(app, task, work, racer=f"thread-{n}", active=active, peak=peak)
 
         with ThreadPoolExecutor(THREADS) as pool:
             ran = [inv for done in pool.map(racer, range(THREADS)) for inv in done]
@@ -77,7 +79,16 @@ def test_processes_racing_run_a_task_limited_task_one_at_a_time(
         racers = [
             context.Process(
                 target=race_process,
-                args=(app_id, TABLE, endpoint.url, work, f"proc-{n}", active, peak, results),
+                kwargs={
+                    "app_id": app_id,
+                    "table": TABLE,
+                    "endpoint_url": endpoint.url,
+                    "work": work,
+                    "racer": f"proc-{n}",
+                    "active": active,
+                    "peak": peak,
+                    "results": results,
+                },
             )
             for n in range(PROCESSES)
         ]
@@ -171,9 +182,7 @@ def test_tasks_without_running_concurrency_send_no_request(
         move(app, inv, InvocationStatus.PENDING)
         counts = app.orchestrator.store.client.request_counts
         before = dict(counts)
-        assert app.orchestrator.is_authorize_to_run_by_concurrency_control(
-            invocation(task, inv, n)
-        )
+        assert app.orchestrator.is_authorize_to_run_by_concurrency_control(invocation(task, inv, n))
         move(app, inv, InvocationStatus.RUNNING, InvocationStatus.SUCCESS)
         assert dict(counts) == {**before, "UpdateItem": before.get("UpdateItem", 0) + 2}
     finally:

@@ -2,6 +2,7 @@
 whom), runner heartbeats and atomic service windows, auto-purge markers, and the purge of
 every orchestrator item of an app."""
 
+import contextlib
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -231,7 +232,6 @@ class OrchestrationStore(OrchestrationStatuses):
         self.ensure_table()
         try:
             self.client.put(ob.claim_running_slot(self.table, slot, holder, token, replacing))
-            return None
         except ConditionFailedError as failed:
             item = failed.item or {}
             row = SlotRow(
@@ -240,15 +240,15 @@ class OrchestrationStore(OrchestrationStatuses):
             )
             # A resent claim that had been applied meets its own token.
             return None if row.token == token else row
+        return None
 
     def release_running_slot(self, slot: schema.Key, token: str) -> None:
         """Free ``slot`` if it is still the claim of ``token`` (one conditional
         DeleteItem; a slot claimed since by another stays)."""
         self.ensure_table()
-        try:
+        # A failed condition: freed already (a resent delete) or claimed by another since.
+        with contextlib.suppress(ConditionFailedError):
             self.client.delete(ob.release_running_slot(self.table, slot, token))
-        except ConditionFailedError:
-            pass
 
     def purge_orchestration(self) -> int:
         """Delete every orchestrator item of the app, partition by partition (the state

@@ -3,8 +3,8 @@ blocking, retries, heartbeats, recovery and auto purge in the state table.
 
 Every status transition is one conditional UpdateItem (see :mod:`.transitions`): two
 runners can never both move an invocation to RUNNING. Running concurrency control is a
-conditional claim of a running slot (see :mod:`.running_slots`), not a look-then-run. Every listing and count is a Query
-of a key or an index shard, never a Scan.
+conditional claim of a running slot (see :mod:`.running_slots`), not a look-then-run.
+Every listing and count is a Query of a key or an index shard, never a Scan.
 """
 
 from collections.abc import Iterator

@@ -76,8 +76,10 @@ class RunningSlots:
                 holder = self.store.status_row(current.holder)
                 if holder is not None and holder.status in _HOLDING:
                     invocation.task.logger.info(
-                        f"invocation:{invocation_id} cannot run: invocation:{current.holder} "
-                        f"holds its running slot (status {holder.status})"
+                        "invocation:%s cannot run: invocation:%s holds its running slot (%s)",
+                        invocation_id,
+                        current.holder,
+                        holder.status,
                     )
                     return False
                 replacing = current.token
