@@ -12,7 +12,7 @@ T = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 
 def test_orchestrator_partitions_are_derived_from_the_app_alone_and_not_state_ones() -> None:
     partitions = orch.orchestrator_partitions("app")
-    assert len(partitions) == 5 * schema.SHARDS == len(set(partitions))
+    assert len(partitions) == 6 * schema.SHARDS == len(set(partitions))
     assert not set(partitions) & set(schema.app_partitions("app"))
     assert not set(partitions) & set(schema.client_data_partitions("app"))
     keys = [
@@ -23,6 +23,8 @@ def test_orchestrator_partitions_are_derived_from_the_app_alone_and_not_state_on
         orch.arg_key("app", "task", orch.arg_token("x", '"1"'), "i"),
         orch.purge_marker_key("app", "i", T),
         orch.heartbeat_key("app", "runner"),
+        orch.running_slot_key("app", "task", None),
+        orch.running_slot_key("app", "task", {"x": '"1"'}),
     ]
     assert {k[schema.PK]["S"] for k in keys} <= set(partitions)
     # An invocation's status, blocking and argument record share its partition.
@@ -192,3 +194,47 @@ def test_batch_gets_project_keys_and_attributes_in_hundreds() -> None:
     assert [len(r["RequestItems"]["t"]["Keys"]) for r in requests] == [100, 50]
     assert requests[0]["RequestItems"]["t"]["ProjectionExpression"] == "#a0, #a1, #a2"
     assert builders.BATCH_GET_LIMIT == 100
+
+
+def test_running_slots_are_one_per_task_or_per_task_and_key_arguments() -> None:
+    task = orch.running_slot_key("app", "mod.task", None)
+    assert task[schema.SK] == {"S": "mod.task"}
+    one = orch.running_slot_key("app", "mod.task", {"a": "1", "b": "2"})
+    assert one == orch.running_slot_key("app", "mod.task", {"b": "2", "a": "1"})
+    assert one[schema.SK]["S"].startswith("mod.task#")
+    assert one != orch.running_slot_key("app", "mod.task", {"a": "1", "b": "3"})
+    assert one != orch.running_slot_key("app", "other.task", {"a": "1", "b": "2"})
+    big = orch.running_slot_key("app", "mod.task", {"a": "x" * 100_000})
+    assert len(big[schema.SK]["S"]) == len("mod.task#") + 40  # digested
+
+
+def test_a_claim_takes_a_free_slot_or_its_own_and_answers_with_the_holder() -> None:
+    key = orch.running_slot_key("app", "t", None)
+    assert ob.claim_running_slot("tbl", key, "inv", "tok1", None) == {
+        "TableName": "tbl",
+        "Item": {**key, orch.HOLDER: {"S": "inv"}, orch.TOKEN: {"S": "tok1"}},
+        "ConditionExpression": "attribute_not_exists(#pk) OR #hold = :holder",
+        "ExpressionAttributeNames": {"#pk": schema.PK, "#hold": orch.HOLDER},
+        "ExpressionAttributeValues": {":holder": {"S": "inv"}},
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def test_a_takeover_is_conditional_on_the_stale_claim_read() -> None:
+    key = orch.running_slot_key("app", "t", None)
+    request = ob.claim_running_slot("tbl", key, "inv", "tok2", "tok1")
+    assert request["ConditionExpression"] == "#tok = :replacing"
+    assert request["ExpressionAttributeNames"] == {"#tok": orch.TOKEN}
+    assert request["ExpressionAttributeValues"] == {":replacing": {"S": "tok1"}}
+    assert request["Item"][orch.TOKEN] == {"S": "tok2"}
+
+
+def test_a_release_deletes_only_its_own_claim() -> None:
+    key = orch.running_slot_key("app", "t", None)
+    assert ob.release_running_slot("tbl", key, "tok1") == {
+        "TableName": "tbl",
+        "Key": key,
+        "ConditionExpression": "#tok = :tok",
+        "ExpressionAttributeNames": {"#tok": orch.TOKEN},
+        "ExpressionAttributeValues": {":tok": {"S": "tok1"}},
+    }

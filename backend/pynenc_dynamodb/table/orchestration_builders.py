@@ -322,3 +322,41 @@ def atomic_service_execution(table: str, key: schema.Key, start: str, end: str) 
         },
         "ExpressionAttributeValues": {":start": {"S": start}, ":end": {"S": end}},
     }
+
+
+# -- running slots (running concurrency control) ------------------------------------------
+
+
+def claim_running_slot(
+    table: str, key: schema.Key, holder: str, token: str, replacing: str | None
+) -> Request:
+    """Take a running slot for ``holder`` (a fresh ``token`` per claim). With ``replacing``
+    ``None``: only if the slot is free or ``holder`` has it already; else only if the slot
+    is still the claim of token ``replacing`` (a stale holder read just before), so a
+    holder that claimed again in between keeps it. A failed claim answers with the slot."""
+    names = {"#tok": orch.TOKEN} if replacing else {"#pk": schema.PK, "#hold": orch.HOLDER}
+    if replacing is None:
+        condition = f"{_NOT_EXISTS} OR #hold = :holder"
+        values = {":holder": {"S": holder}}
+    else:
+        condition = "#tok = :replacing"
+        values = {":replacing": {"S": replacing}}
+    return {
+        "TableName": table,
+        "Item": {**key, orch.HOLDER: {"S": holder}, orch.TOKEN: {"S": token}},
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
+def release_running_slot(table: str, key: schema.Key, token: str) -> Request:
+    """Free a running slot, only if it is still the claim of ``token``."""
+    return {
+        "TableName": table,
+        "Key": key,
+        "ConditionExpression": "#tok = :tok",
+        "ExpressionAttributeNames": {"#tok": orch.TOKEN},
+        "ExpressionAttributeValues": {":tok": {"S": token}},
+    }

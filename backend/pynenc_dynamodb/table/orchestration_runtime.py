@@ -2,6 +2,7 @@
 whom), runner heartbeats and atomic service windows, auto-purge markers, and the purge of
 every orchestrator item of an app."""
 
+import contextlib
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,14 @@ class RunnerRow:
     can_run_atomic_service: bool
     service_start: datetime | None
     service_end: datetime | None
+
+
+@dataclass(frozen=True)
+class SlotRow:
+    """A running slot as stored: the invocation holding it and the token of its claim."""
+
+    holder: str
+    token: str
 
 
 class OrchestrationStore(OrchestrationStatuses):
@@ -208,6 +217,38 @@ class OrchestrationStore(OrchestrationStatuses):
             tokens = item.get(orch.ARG_TOKENS, {}).get("SS", [])
             return [orch.arg_key(self.app_id, task, token, inv) for token in tokens]
         return []
+
+    # -- running slots (running concurrency control) ----------------------------------
+
+    def claim_running_slot(
+        self, slot: schema.Key, holder: str, token: str, replacing: str | None = None
+    ) -> SlotRow | None:
+        """Claim ``slot`` for ``holder`` with one conditional PutItem (see
+        :func:`~.orchestration_builders.claim_running_slot`).
+
+        :return: ``None`` if ``holder`` has it now, else the slot as it is (its holder
+            and token; ``SlotRow("", "")`` if it was freed in between)
+        """
+        self.ensure_table()
+        try:
+            self.client.put(ob.claim_running_slot(self.table, slot, holder, token, replacing))
+        except ConditionFailedError as failed:
+            item = failed.item or {}
+            row = SlotRow(
+                holder=item.get(orch.HOLDER, {}).get("S", ""),
+                token=item.get(orch.TOKEN, {}).get("S", ""),
+            )
+            # A resent claim that had been applied meets its own token.
+            return None if row.token == token else row
+        return None
+
+    def release_running_slot(self, slot: schema.Key, token: str) -> None:
+        """Free ``slot`` if it is still the claim of ``token`` (one conditional
+        DeleteItem; a slot claimed since by another stays)."""
+        self.ensure_table()
+        # A failed condition: freed already (a resent delete) or claimed by another since.
+        with contextlib.suppress(ConditionFailedError):
+            self.client.delete(ob.release_running_slot(self.table, slot, token))
 
     def purge_orchestration(self) -> int:
         """Delete every orchestrator item of the app, partition by partition (the state

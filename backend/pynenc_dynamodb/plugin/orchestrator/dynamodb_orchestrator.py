@@ -2,8 +2,9 @@
 blocking, retries, heartbeats, recovery and auto purge in the state table.
 
 Every status transition is one conditional UpdateItem (see :mod:`.transitions`): two
-runners can never both move an invocation to RUNNING. Every listing and count is a Query
-of a key or an index shard, never a Scan.
+runners can never both move an invocation to RUNNING. Running concurrency control is a
+conditional claim of a running slot (see :mod:`.running_slots`), not a look-then-run.
+Every listing and count is a Query of a key or an index shard, never a Scan.
 """
 
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from pynenc.orchestrator.base_orchestrator import BaseOrchestrator
 from pynenc_dynamodb.config_fields import build_store
 from pynenc_dynamodb.plugin.conf import ConfigOrchestratorDynamoDB
 from pynenc_dynamodb.plugin.orchestrator.blocking_control import DynamoDBBlockingControl
+from pynenc_dynamodb.plugin.orchestrator.running_slots import RunningSlots
 from pynenc_dynamodb.plugin.orchestrator.transitions import atomic_transition, record_of
 from pynenc_dynamodb.table.orchestration import Registration
 from pynenc_dynamodb.table.orchestration_runtime import OrchestrationStore
@@ -66,6 +68,10 @@ class DynamoDBOrchestrator(BaseOrchestrator):
     def blocking_control(self) -> DynamoDBBlockingControl:
         return DynamoDBBlockingControl(self.app, self.store)
 
+    @cached_property
+    def running_slots(self) -> RunningSlots:
+        return RunningSlots(self.store)
+
     # -- registration and statuses --------------------------------------------------------
 
     def _register_new_invocations(
@@ -93,7 +99,18 @@ class DynamoDBOrchestrator(BaseOrchestrator):
         self, invocation_id: "InvocationId", status: InvocationStatus, runner_id: str | None = None
     ) -> InvocationStatusRecord:
         attempts = self.conf.dynamodb_transition_attempts
-        return atomic_transition(self.store, str(invocation_id), status, runner_id, attempts)
+        record = atomic_transition(self.store, str(invocation_id), status, runner_id, attempts)
+        self.running_slots.left_running(str(invocation_id), status)
+        return record
+
+    def is_authorize_to_run_by_concurrency_control(
+        self, invocation: "DistributedInvocation[Params, Result]"
+    ) -> bool:
+        """Claim the invocation's running slot (see :mod:`.running_slots`): pynenc calls
+        this right before moving it to RUNNING, and only one invocation per slot can win,
+        across runners and processes. No request for a task without running concurrency.
+        """
+        return self.running_slots.claim(invocation)
 
     def get_invocation_status_record(self, invocation_id: "InvocationId") -> InvocationStatusRecord:
         row = self.store.status_row(str(invocation_id))

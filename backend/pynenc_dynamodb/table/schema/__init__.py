@@ -32,6 +32,7 @@ Layout (``{x}`` is an escaped component, ``NN`` a two-digit shard)::
     A#{app}#OG#NN(task,arg)     {task}#{arg}#{digest}#{inv}  argument index (concurrency control)
     A#{app}#OP#NN(inv)          {ts}#{inv}                 auto-purge marker, by time
     A#{app}#OH#NN(runner)       {runner}                   runner heartbeat
+    A#{app}#OK#NN(slot)         {task}[#{digest}]          running slot (running concurrency)
 
     gsi1pk = A#{app}#WT#{task}, gsi1sk = {ts}#{wf}   runs of a workflow type, by time
     gsi1pk = A#{app}#WI#NN(inv), gsi1sk = {type}#{wf}#{inv}   members, by workflow type

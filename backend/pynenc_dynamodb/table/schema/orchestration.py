@@ -47,6 +47,7 @@ HEARTBEAT: Final = "hb"
 ATOMIC: Final = "atomic"
 SERVICE_START: Final = "ss"
 SERVICE_END: Final = "se"
+HOLDER: Final = "hold"
 _TIME_FORMAT: Final = "%Y-%m-%dT%H:%M:%S.%fZ"
 # Sorts after the delimiter: ``{ts}$`` bounds every key ``{ts}#...`` from above.
 _AFTER: Final = "$"
@@ -259,6 +260,22 @@ def purge_marker_partitions(app_id: str) -> list[str]:
     return _sharded(app_id, "OP")
 
 
+# -- running concurrency control: one slot per concurrency key ---------------------------
+
+
+def running_slot_key(app_id: str, task_id: str, key_arguments: dict[str, str] | None) -> Key:
+    """The running slot of a task (``key_arguments`` ``None``: one for the whole task) or of
+    one task and value of its key arguments: the invocation holding it is the only one of
+    them allowed to be RUNNING. The arguments are digested (values can be large)."""
+    task = escape(task_id, "task_id", MAX_ID_BYTES)
+    slot = task
+    if key_arguments is not None:
+        tokens = "#".join(arg_token(k, v) for k, v in sorted(key_arguments.items()))
+        digest = hashlib.sha256(tokens.encode("utf-8")).hexdigest()[:40]
+        slot = f"{task}#{digest}"
+    return _key(f"A#{_app(app_id)}#OK#{_shard(slot)}", slot)
+
+
 def heartbeat_key(app_id: str, runner_id: str) -> Key:
     runner = escape(runner_id, "runner_id", MAX_ID_BYTES)
     return _key(f"A#{_app(app_id)}#OH#{_shard(runner)}", runner)
@@ -271,5 +288,5 @@ def heartbeat_partitions(app_id: str) -> list[str]:
 def orchestrator_partitions(app_id: str) -> list[str]:
     """Every base-table partition of the app's orchestrator items: what its purge empties
     (none of them is a state partition, so purging either keeps the other)."""
-    kinds = ("O", "OC", "OG", "OP", "OH")
+    kinds = ("O", "OC", "OG", "OP", "OH", "OK")
     return [pk for kind in kinds for pk in _sharded(app_id, kind)]
