@@ -31,7 +31,23 @@ from tests.conftest import TABLE, unique_app_id
 def app_instance(endpoint: LocalEndpointProcess) -> Iterator[Pynenc]:
     """An app whose state and client data are in the test table and the local bucket."""
     builder = PynencBuilder().app_id(unique_app_id("suite"))
-    app = builder.dynamodb(table=TABLE, endpoint_url=endpoint.url, s3_bucket=DEFAULT_BUCKET)
+    app = builder.dynamodb(
+        table=TABLE, endpoint_url=endpoint.url, s3_bucket=DEFAULT_BUCKET, state_only=True
+    )
+    built = app.build()
+    yield built
+    built.purge()
+
+
+@pytest.fixture
+def stack_app_instance(endpoint: LocalEndpointProcess) -> Iterator[Pynenc]:
+    """An app on the whole stack of ``PynencBuilder().dynamodb(...)``: state, client data,
+    DynamoDBOrchestrator, DynamoDBTrigger and SQSBroker (its queue created on first use),
+    for the suites of the components beyond the state."""
+    builder = PynencBuilder().app_id(unique_app_id("stack"))
+    app = builder.dynamodb(
+        table=TABLE, endpoint_url=endpoint.url, s3_bucket=DEFAULT_BUCKET, create_queue=True
+    )
     built = app.build()
     yield built
     built.purge()
@@ -55,7 +71,9 @@ def build_sqs_app(endpoint_url: str, app_id: str | None = None, **settings: Any)
     extra config values (``sqs_*``...). The orchestrator and runner stay pynenc's
     defaults."""
     builder = PynencBuilder().app_id(app_id or unique_app_id("sqs"))
-    builder = builder.dynamodb(table=TABLE, endpoint_url=endpoint_url, s3_bucket=DEFAULT_BUCKET)
+    builder = builder.dynamodb(
+        table=TABLE, endpoint_url=endpoint_url, s3_bucket=DEFAULT_BUCKET, state_only=True
+    )
     config = {"broker_cls": "SQSBroker", "sqs_create_queue": True, **settings}
     return builder.custom_config(**config).build()
 

@@ -64,7 +64,9 @@ class DynamoDBOrchestrator(BaseOrchestrator):
 
     @cached_property
     def blocking_control(self) -> DynamoDBBlockingControl:
-        return DynamoDBBlockingControl(self.app, self.store)
+        return DynamoDBBlockingControl(
+            self.app, self.store, self.conf.dynamodb_blocking_poll_seconds
+        )
 
     # -- registration and statuses --------------------------------------------------------
 
