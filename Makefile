@@ -10,7 +10,7 @@ BIN01 := $(VENV01)/bin
 # and the other adapter excluded, written from it so that the two never drift apart.
 MYPY_01_CONFIG := .mypy_cache/pynenc01/pyproject.toml
 
-.PHONY: demo demo-0024 test test-0024 test-01 lint local clean bench bench-0024 bench-01
+.PHONY: demo demo-0024 test test-0024 test-01 test-combinations lint local clean bench bench-0024 bench-01 bench-stack
 
 $(VENV)/.installed: pyproject.toml constraints/pynenc-0.0.24.txt
 	$(PYTHON) -m venv $(VENV)
@@ -49,11 +49,18 @@ test-0024: $(VENV)/.installed node_modules/.installed
 test-01: $(VENV01)/.installed
 	$(BIN01)/python -m pytest
 
+# pynenc's integration.combinations suite on the whole AWS stack: open work (README, Tests).
+test-combinations: $(VENV01)/.installed
+	PYNENC_DYNAMODB_COMBINATIONS=1 $(BIN01)/python -m pytest --timeout 90 tests/plugin/test_suite_integration_combinations.py
+
 lint: $(VENV)/.installed $(VENV01)/.installed $(MYPY_01_CONFIG)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check backend lambdas infra tests
 	$(BIN)/mypy
 	$(BIN01)/mypy --config-file $(MYPY_01_CONFIG) --cache-dir .mypy_cache/pynenc01
+	# The worker function's handler is a second top-level ``app`` module: checked on its own.
+	cd lambdas/worker && MYPYPATH=../../backend ../../$(BIN01)/mypy \
+		--config-file ../../$(MYPY_01_CONFIG) --cache-dir ../../.mypy_cache/worker app.py
 
 $(MYPY_01_CONFIG): pyproject.toml
 	mkdir -p $(@D)
@@ -68,7 +75,7 @@ local: $(VENV)/.installed
 clean:
 	rm -rf $(VENV) $(VENV01) node_modules .pytest_cache .mypy_cache .ruff_cache
 
-bench: bench-0024 bench-01
+bench: bench-0024 bench-01 bench-stack
 
 bench-0024: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[dev,bench]" -c constraints/pynenc-0.0.24.txt
@@ -77,3 +84,8 @@ bench-0024: $(VENV)/.installed
 # The plugin's figures: requests per task run, the time index, pynenc's plugin suites.
 bench-01: $(VENV01)/.installed
 	$(BIN01)/python -m tests.benchmarks.pynenc01
+
+# The whole AWS stack: requests per task by service, tasks/s beside pynenc-redis's stack.
+bench-stack: $(VENV01)/.installed
+	$(BIN01)/pip install --quiet "pynenc-redis==0.1.5" -c constraints/pynenc-0.1.1.txt
+	$(BIN01)/python -m tests.benchmarks.stack --write

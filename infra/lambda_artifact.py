@@ -1,11 +1,13 @@
-"""Build the state API as ``sam build`` deploys it, without SAM or a container.
+"""Build a function of ``lambdas/`` (the state API, the worker) as ``sam build`` deploys
+it, without SAM or a container.
 
 The layer is ``backend/`` copied under ``python/`` (``ContentUri: backend/``,
-``BuildMethod: python3.12``); the function is ``lambdas/state_api/requirements.txt``
-pip-installed next to the handler's files; the runtime directory holds what Lambda's
-Python runtime provides beyond the standard library (boto3 and its dependencies). A bare
-interpreter (``python -S``) with ``sys.path = [function, layer, runtime]`` then sees what
-Lambda sees. Used by the artifact test and the cold-start benchmark.
+``BuildMethod: python3.12``); the function is its ``requirements.txt`` pip-installed next
+to the handler's files (``lambdas/state_api/`` by default); the runtime directory holds
+what Lambda's Python runtime provides beyond the standard library (boto3 and its
+dependencies). A bare interpreter (``python -S``) with ``sys.path = [function, layer,
+runtime]`` then sees what Lambda sees. Used by the artifact tests and the cold-start
+benchmark.
 """
 
 import shutil
@@ -17,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION_SOURCE = ROOT / "lambdas" / "state_api"
+WORKER_SOURCE = ROOT / "lambdas" / "worker"
 LAYER_SOURCE = ROOT / "backend"
 RUNTIME_MODULES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
 
@@ -79,14 +82,20 @@ def _copy(source: Path, target: Path) -> None:
     shutil.copytree(source, target, dirs_exist_ok=True, ignore=ignore)
 
 
-def build(root: Path) -> Artifact:
+def build(
+    root: Path, function_source: Path = FUNCTION_SOURCE, extra_sources: tuple[Path, ...] = ()
+) -> Artifact:
     """Build the function, the layer and the runtime's modules under ``root``.
 
+    :param function_source: the function's folder (its ``CodeUri``)
+    :param extra_sources: folders copied into the function too (a project's own code)
     :raises BuildError: if pip fails
     """
     artifact = Artifact(root / "function", root / "layer" / "python", root / "runtime")
-    _pip_install(artifact.function, "-r", str(FUNCTION_SOURCE / "requirements.txt"))
-    _copy(FUNCTION_SOURCE, artifact.function)
+    _pip_install(artifact.function, "-r", str(function_source / "requirements.txt"))
+    _copy(function_source, artifact.function)
+    for source in extra_sources:
+        _copy(source, artifact.function)
     _copy(LAYER_SOURCE, artifact.layer)
     if (LAYER_SOURCE / "requirements.txt").is_file():
         _pip_install(artifact.layer, "-r", str(LAYER_SOURCE / "requirements.txt"))

@@ -55,7 +55,6 @@ def stack_env(
         "SQS_MESSAGE_GROUPS": "4",
         "REDIS_HOST": "127.0.0.1",
         "REDIS_PORT": str(_closed_port()),
-        "TRIGGER_TASK_MODULES": '["tests.plugin.stack_app"]',
         "LOGGING_LEVEL": "warning",
         "RUNNER_LOOP_SLEEP_TIME_SEC": "0.05",
         "INVOCATION_WAIT_RESULTS_SLEEP_TIME_SEC": "0.05",

@@ -42,7 +42,8 @@ def _served(endpoint: LocalEndpointProcess, operation: Callable[[], object]) -> 
 
 def _same_app(app: Pynenc, endpoint: LocalEndpointProcess) -> Pynenc:
     """Another backend of the same app, as another worker process would have."""
-    builder = PynencBuilder().app_id(app.app_id).dynamodb(table=TABLE, endpoint_url=endpoint.url)
+    builder = PynencBuilder().app_id(app.app_id)
+    builder = builder.dynamodb(table=TABLE, endpoint_url=endpoint.url, state_only=True)
     return builder.build()
 
 

@@ -43,7 +43,9 @@ class Run:
 @pytest.fixture
 def run(endpoint: LocalEndpointProcess) -> Iterator[Run]:
     builder = PynencBuilder().app_id(unique_app_id("monitor")).memory().thread_runner()
-    builder = builder.dynamodb(table=TABLE, endpoint_url=endpoint.url, s3_bucket=DEFAULT_BUCKET)
+    builder = builder.dynamodb(
+        table=TABLE, endpoint_url=endpoint.url, s3_bucket=DEFAULT_BUCKET, state_only=True
+    )
     app = builder.build()
     for task in (monitor_tasks.square, monitor_tasks.sum_of_squares, monitor_tasks.fail):
         task.app = app

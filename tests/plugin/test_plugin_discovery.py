@@ -19,15 +19,18 @@ import json, sys
 import pynenc
 assert "pynenc_dynamodb" not in sys.modules
 from pynenc import PynencBuilder
-app = PynencBuilder().app_id(sys.argv[1]).dynamodb(table=sys.argv[2], endpoint_url=sys.argv[3])
-app = app.build()
+builder = PynencBuilder().app_id(sys.argv[1])
+app = builder.dynamodb(table=sys.argv[2], endpoint_url=sys.argv[3], create_queue=True).build()
 app.client_data_store._store("k", "a value")
 found = app.client_data_store._retrieve("k")
+queued = app.broker.count_invocations()
 app.purge()
 print(json.dumps({
     "state_backend": type(app.state_backend).__module__ + "." + type(app.state_backend).__name__,
     "client_data_store": type(app.client_data_store).__name__,
+    "others": [type(c).__name__ for c in (app.broker, app.orchestrator, app.trigger)],
     "found": found,
+    "queued": queued,
 }))
 """
 
@@ -40,6 +43,8 @@ config = {"app_id": sys.argv[1], "state_backend_cls": "DynamoDBStateBackend",
 app = Pynenc(config_values=config)
 print(type(app.state_backend).__name__, type(app.client_data_store).__name__)
 """
+
+QUEUE = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders.fifo"
 
 HOOK = """
 import pynenc.context, pynenc.util.subclasses
@@ -71,7 +76,9 @@ def test_builder_method_comes_from_the_entry_points(endpoint: LocalEndpointProce
         "state_backend": "pynenc_dynamodb.plugin.state_backend.dynamodb_state_backend."
         "DynamoDBStateBackend",
         "client_data_store": "DynamoDBClientDataStore",
+        "others": ["SQSBroker", "DynamoDBOrchestrator", "DynamoDBTrigger"],
         "found": "a value",
+        "queued": 0,
     }
 
 
@@ -93,9 +100,49 @@ def test_builder_writes_only_the_settings_given() -> None:
         "dynamodb_region": "eu-west-1",
         "state_backend_cls": "DynamoDBStateBackend",
         "client_data_store_cls": "DynamoDBClientDataStore",
+        "broker_cls": "SQSBroker",
+        "orchestrator_cls": "DynamoDBOrchestrator",
+        "trigger_cls": "DynamoDBTrigger",
     }
     # No endpoint named: boto3's chain decides, never the local endpoint.
     assert "dynamodb_endpoint_url" not in config
+    queue = PynencBuilder().dynamodb(queue_url=QUEUE, message_groups=4)._config
+    assert (queue["sqs_queue_url"], queue["sqs_message_groups"]) == (QUEUE, 4)
+
+
+def test_builder_state_only_keeps_the_other_components() -> None:
+    builder = PynencBuilder().custom_config(broker_cls="RedisBroker", orchestrator_cls="X")
+    config = builder.dynamodb(table="orders-state", state_only=True)._config
+    assert config["state_backend_cls"] == "DynamoDBStateBackend"
+    assert (config["broker_cls"], config["orchestrator_cls"]) == ("RedisBroker", "X")
+    assert "trigger_cls" not in config
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"api_url": "https://abc.example.com", "queue_url": QUEUE}, "drop queue_url"),
+        ({"state_only": True, "create_queue": True}, "drop create_queue"),
+    ],
+)
+def test_builder_refuses_queue_settings_without_the_queue(
+    settings: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=named):
+        PynencBuilder().dynamodb(**settings)
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"message_groups": 0}, "sqs_message_groups=0 must be a whole number between 1"),
+        ({"queue_url": QUEUE, "create_queue": True}, "sqs_create_queue=True cannot be on"),
+    ],
+)
+def test_validator_names_the_queue_setting_at_build(settings: dict[str, Any], named: str) -> None:
+    builder = PynencBuilder().app_id(unique_app_id()).dynamodb(table="orders-state", **settings)
+    with pytest.raises(ValueError, match=named):
+        builder.build()
 
 
 def test_builder_with_api_url_selects_the_api_components() -> None:

@@ -16,7 +16,9 @@ from tests.conftest import TABLE, unique_app_id
 def app_instance(endpoint: LocalEndpointProcess) -> Iterator[Pynenc]:
     """An app whose state and trigger are in the test table."""
     builder = PynencBuilder().app_id(unique_app_id("trigger"))
-    builder = builder.dynamodb(table=TABLE, endpoint_url=endpoint.url, s3_bucket=DEFAULT_BUCKET)
+    builder = builder.dynamodb(
+        table=TABLE, endpoint_url=endpoint.url, s3_bucket=DEFAULT_BUCKET, state_only=True
+    )
     built = builder.custom_config(trigger_cls="DynamoDBTrigger").build()
     yield built
     built.purge()

@@ -307,3 +307,112 @@ def test_outputs_name_the_broker_queues(template: dict[str, Any]) -> None:
     assert outputs["QueueUrl"]["Value"] == {"Ref": "BrokerQueue"}
     assert outputs["QueueArn"]["Value"] == {"Fn::GetAtt": ["BrokerQueue", "Arn"]}
     assert outputs["DeadLetterQueueUrl"]["Value"] == {"Ref": "BrokerDeadLetterQueue"}
+
+
+# -- the Lambda worker ----------------------------------------------------------------------
+
+
+def test_worker_function_ships_its_own_code_with_the_package_layer(
+    template: dict[str, Any],
+) -> None:
+    props = _resource(template, "WorkerFunction")["Properties"]
+    assert props["CodeUri"] == "lambdas/worker/"
+    assert props["Handler"] == "app.handler"
+    assert props["Layers"] == [{"Ref": "StateApiLayer"}]
+    assert (ROOT / "lambdas" / "worker" / "app.py").is_file()
+    variables = props["Environment"]["Variables"]
+    assert variables["PYNENC_APP"] == {"Ref": "PynencApp"}
+    assert variables["PYNENC__SQS_QUEUE_URL"] == {"Ref": "BrokerQueue"}
+    assert variables["PYNENC__DYNAMODB_TABLE_NAME"] == {"Ref": "StateTable"}
+    assert variables["PYNENC__DYNAMODB_S3_BUCKET"] == {"Ref": "PayloadBucket"}
+    assert variables["PYNENC__BROKER_CLS"] == "SQSBroker"
+    assert variables["PYNENC__ORCHESTRATOR_CLS"] == "DynamoDBOrchestrator"
+    assert props["LoggingConfig"]["LogFormat"] == "JSON"
+
+
+def test_worker_mapping_reports_batch_item_failures(template: dict[str, Any]) -> None:
+    mapping = _resource(template, "WorkerQueueMapping")
+    assert mapping["Type"] == "AWS::Lambda::EventSourceMapping"
+    props = mapping["Properties"]
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["BrokerQueue", "Arn"]}
+    assert props["FunctionName"] == {"Ref": "WorkerFunction"}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BatchSize"] == {"Ref": "WorkerBatchSize"}
+    assert props["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "WorkerMaxConcurrency"}}
+    # AWS refuses a batching window on a FIFO queue; a FIFO batch holds at most 10.
+    assert "MaximumBatchingWindowInSeconds" not in props
+    assert template["Parameters"]["WorkerBatchSize"]["MaxValue"] == 10
+    # No SAM SQS event: it would attach a policy on every queue of the account.
+    events = _resource(template, "WorkerFunction")["Properties"]["Events"]
+    assert [e["Type"] for e in events.values()] == ["Schedule"]
+
+
+def test_queue_visibility_is_six_times_every_worker_timeout(template: dict[str, Any]) -> None:
+    timeouts = template["Parameters"]["WorkerTimeout"]["AllowedValues"]
+    assert max(timeouts) <= 900
+    mapping = template["Mappings"]["WorkerTimeouts"]
+    assert {int(t) for t in mapping} == set(timeouts)
+    for timeout, row in mapping.items():
+        assert row["Visibility"] == 6 * int(timeout)
+    assert _resource(template, "BrokerQueue")["Properties"]["VisibilityTimeout"] == {
+        "Fn::FindInMap": ["WorkerTimeouts", {"Ref": "WorkerTimeout"}, "Visibility"]
+    }
+    assert _resource(template, "WorkerFunction")["Properties"]["Timeout"] == {
+        "Ref": "WorkerTimeout"
+    }
+
+
+WORKER_TABLE_ACTIONS = TABLE_ACTIONS | {"dynamodb:UpdateItem"}
+WORKER_QUEUE_ACTIONS = {
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:SendMessage",
+}
+
+
+def test_worker_policy_is_scoped_to_its_queue_table_indexes_and_bucket(
+    transformed: dict[str, Any],
+) -> None:
+    role = transformed["Resources"]["WorkerFunctionRole"]["Properties"]
+    # Logs and X-Ray only among the managed policies: no account-wide SQS policy.
+    managed = " ".join(str(arn) for arn in role.get("ManagedPolicyArns", []))
+    assert "SQS" not in managed
+    statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    granted: dict[str, list[Any]] = {}
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        actions = statement["Action"]
+        for action in [actions] if isinstance(actions, str) else actions:
+            granted.setdefault(action, []).append(statement["Resource"])
+        assert "*" not in str(statement["Resource"]).replace("/*", "")
+    assert set(granted) == WORKER_TABLE_ACTIONS | WORKER_QUEUE_ACTIONS | {
+        "s3:GetObject",
+        "s3:PutObject",
+    }
+    for action in WORKER_TABLE_ACTIONS - {"dynamodb:Query"}:
+        assert granted[action] == [{"Fn::GetAtt": ["StateTable", "Arn"]}]
+    assert granted["dynamodb:Query"] == [
+        {"Fn::GetAtt": ["StateTable", "Arn"]},
+        [{"Fn::Sub": "${StateTable.Arn}/index/gsi1"}, {"Fn::Sub": "${StateTable.Arn}/index/gsi2"}],
+    ]
+    indexes = {i["IndexName"] for i in _table(transformed)["Properties"]["GlobalSecondaryIndexes"]}
+    assert indexes == {"gsi1", "gsi2"}
+    for action in WORKER_QUEUE_ACTIONS:
+        assert granted[action] == [{"Fn::GetAtt": ["BrokerQueue", "Arn"]}]
+    assert granted["s3:GetObject"] == [{"Fn::Sub": "${PayloadBucket.Arn}/*"}]
+
+
+def test_worker_runs_the_atomic_services_on_a_schedule(template: dict[str, Any]) -> None:
+    events = _resource(template, "WorkerFunction")["Properties"]["Events"]
+    assert events["Services"]["Properties"]["Schedule"] == "rate(1 minute)"
+
+
+def test_outputs_give_a_container_worker_its_settings(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["StateTableName"]["Value"] == {"Ref": "StateTable"}
+    assert outputs["QueueUrl"]["Value"] == {"Ref": "BrokerQueue"}
+    assert outputs["PayloadBucketName"]["Value"] == {"Ref": "PayloadBucket"}
+    assert outputs["Region"]["Value"] == {"Ref": "AWS::Region"}
+    assert outputs["QueueMessageGroups"]["Value"] == {"Ref": "QueueMessageGroups"}

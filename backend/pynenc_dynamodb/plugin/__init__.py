@@ -12,11 +12,13 @@ from pynenc_dynamodb.plugin.conf import (
     ConfigClientDataStoreDynamoDB,
     ConfigClientDataStoreDynamoDBApi,
     ConfigOrchestratorDynamoDB,
+    ConfigRunnerLambda,
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
     ConfigTriggerDynamoDB,
 )
 from pynenc_dynamodb.plugin.orchestrator import DynamoDBBlockingControl, DynamoDBOrchestrator
+from pynenc_dynamodb.plugin.runner import LambdaRunner
 from pynenc_dynamodb.plugin.state_backend import DynamoDBApiStateBackend, DynamoDBStateBackend
 from pynenc_dynamodb.plugin.trigger import DynamoDBTrigger
 
@@ -25,6 +27,7 @@ __all__ = [
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
     "ConfigOrchestratorDynamoDB",
+    "ConfigRunnerLambda",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",
     "ConfigTriggerDynamoDB",
@@ -35,5 +38,6 @@ __all__ = [
     "DynamoDBOrchestrator",
     "DynamoDBStateBackend",
     "DynamoDBTrigger",
+    "LambdaRunner",
     "SQSBroker",
 ]

@@ -83,8 +83,11 @@ def dynamodb(
     :raises ConfigurationError: for settings that contradict each other
     """
     config = builder._config
-    queue_args = {"queue_url": queue_url, "create_queue": create_queue}
-    queue_args["message_groups"] = message_groups
+    queue_args: dict[str, object] = {
+        "queue_url": queue_url,
+        "create_queue": create_queue,
+        "message_groups": message_groups,
+    }
     if api_url is not None:
         table_args = {
             "table": table,

@@ -6,6 +6,7 @@ from pynenc_dynamodb.plugin.conf.config_client_data_store import (
     ConfigClientDataStoreDynamoDBApi,
 )
 from pynenc_dynamodb.plugin.conf.config_orchestrator import ConfigOrchestratorDynamoDB
+from pynenc_dynamodb.plugin.conf.config_runner import ConfigRunnerLambda
 from pynenc_dynamodb.plugin.conf.config_state_backend import (
     ConfigStateBackendDynamoDB,
     ConfigStateBackendDynamoDBApi,
@@ -17,6 +18,7 @@ __all__ = [
     "ConfigClientDataStoreDynamoDB",
     "ConfigClientDataStoreDynamoDBApi",
     "ConfigOrchestratorDynamoDB",
+    "ConfigRunnerLambda",
     "ConfigSQS",
     "ConfigStateBackendDynamoDB",
     "ConfigStateBackendDynamoDBApi",

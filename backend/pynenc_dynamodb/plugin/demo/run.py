@@ -4,6 +4,7 @@ embedded local endpoint (SQS, DynamoDB, S3; no Redis), then everything read back
 import os
 import threading
 import time
+import warnings
 from collections import Counter
 from typing import Any
 
@@ -54,6 +55,37 @@ def _by_service(used: Counter[str]) -> str:
     )
 
 
+def _print_read_back(app: Any, order_id: str, payment_id: str) -> None:
+    """Runs, data, sub-invocations and timelines, read back through a fresh backend: only
+    what is in the table."""
+    from pynenc_dynamodb.plugin.state_backend import DynamoDBStateBackend
+
+    store = DynamoDBStateBackend(app)
+    runs = [r for r in store.get_all_workflow_runs() if r.workflow_id == order_id]
+    for run in runs:
+        print(f"run {run.workflow_id} of {run.workflow_type.key}")
+        print(
+            f"  data: stage={store.get_workflow_data(run, 'stage')!r} "
+            f"total={store.get_workflow_data(run, 'total')!r}"
+        )
+        children = sorted(store.get_child_invocations(run.workflow_id))
+        print(f"  sub-invocations: {len(children)}")
+    print("\nstatus timelines (read back from DynamoDB):")
+    ids = [order_id, payment_id]
+    ids += sorted(store.get_child_invocations(order_id))
+    for invocation_id in dict.fromkeys(ids):
+        invocation = store.get_invocation(invocation_id)
+        name = invocation.call.task.task_id.func_name
+        timeline = _timeline(store.get_history(invocation_id))
+        print(f"  {name:<14} {invocation_id[:8]}  {timeline}")
+        status = app.orchestrator.get_invocation_status(invocation_id).value
+        try:
+            print(f"  {'':<14} {status}, result: {store.get_result(invocation_id)!r}")
+        except KeyError:
+            error = store.get_exception(invocation_id)
+            print(f"  {'':<14} {status}, exception: {type(error).__name__}: {error}")
+
+
 def run_demo() -> int:
     """Run the workload, read it back from the table, print what was stored."""
     with LocalEndpointProcess(TABLE) as endpoint:
@@ -64,7 +96,9 @@ def run_demo() -> int:
                 "PYNENC__DYNAMODB_S3_BUCKET": DEFAULT_BUCKET,
             }
         )
-        os.environ.setdefault("PYNENC__LOGGING_LEVEL", "error")
+        # The failing task is logged by the runner as an error: the demo prints it itself.
+        os.environ.setdefault("PYNENC__LOGGING_LEVEL", "critical")
+        warnings.filterwarnings("ignore", message="Running in a secondary thread")
         # Runner threads re-raise task errors after storing them; the demo prints them.
         threading.excepthook = lambda args: None
         from pynenc_dynamodb.plugin.demo import tasks
@@ -86,39 +120,13 @@ def run_demo() -> int:
         except Exception as exc:  # noqa: BLE001 - the demo shows whatever it raised
             declined = exc
         elapsed = time.perf_counter() - started
+        print(f"\nworkflow result: {outcome}")
+        print(f"failing task raised: {type(declined).__name__}: {declined}\n")
         app.runner.stop_runner_loop()
         runner.join(timeout=30)
         app.state_backend.wait_for_all_async_operations()
         used = request_counts(endpoint.url) - before
 
-        # Read everything back through a fresh backend: only what is in the table.
-        from pynenc_dynamodb.plugin.state_backend import DynamoDBStateBackend
-
-        store = DynamoDBStateBackend(app)
-        print(f"\nworkflow result: {outcome}")
-        print(f"failing task raised: {type(declined).__name__}: {declined}\n")
-        runs = [r for r in store.get_all_workflow_runs() if r.workflow_id == order.invocation_id]
-        for run in runs:
-            print(f"run {run.workflow_id} of {run.workflow_type.key}")
-            print(
-                f"  data: stage={store.get_workflow_data(run, 'stage')!r} "
-                f"total={store.get_workflow_data(run, 'total')!r}"
-            )
-            children = sorted(store.get_child_invocations(run.workflow_id))
-            print(f"  sub-invocations: {len(children)}")
-        print("\nstatus timelines (read back from DynamoDB):")
-        ids = [order.invocation_id, payment.invocation_id]
-        ids += sorted(store.get_child_invocations(order.invocation_id))
-        for invocation_id in dict.fromkeys(ids):
-            invocation = store.get_invocation(invocation_id)
-            name = invocation.call.task.task_id.func_name
-            timeline = _timeline(store.get_history(invocation_id))
-            print(f"  {name:<14} {invocation_id[:8]}  {timeline}")
-            status = app.orchestrator.get_invocation_status(invocation_id).value
-            try:
-                print(f"  {'':<14} {status}, result: {store.get_result(invocation_id)!r}")
-            except KeyError:
-                error = store.get_exception(invocation_id)
-                print(f"  {'':<14} {status}, exception: {type(error).__name__}: {error}")
+        _print_read_back(app, order.invocation_id, payment.invocation_id)
         print(f"\nrun time: {elapsed:.2f}s; requests: {_by_service(used)}")
     return 0

@@ -9,10 +9,10 @@ local endpoint through ``PYNENC__`` variables before importing this module.
 import threading
 from collections import Counter
 
-from pynenc import PynencBuilder
+from pynenc import Pynenc, PynencBuilder
 from pynenc.exceptions import RetryError
 
-app = (
+app: Pynenc = (
     PynencBuilder()
     .app_id("pynenc-dynamodb-demo")
     .dynamodb(create_table=True, create_queue=True)

@@ -6,6 +6,7 @@ turns pynenc's objects into them and back.
 """
 
 import json
+import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from functools import cached_property
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
 
 # How schema.timestamp_component writes a time: fixed width, UTC, microseconds.
 _TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# pynenc reports every status change, result and failure of every task to the trigger,
+# which reads the conditions watching that task each time: a process keeps what it read
+# this long, so a task run does not pay about six Queries for triggers it may not have.
+SOURCE_CONDITIONS_SECONDS = 5.0
 
 
 class DynamoDBTrigger(BaseTrigger):
@@ -57,6 +62,20 @@ class DynamoDBTrigger(BaseTrigger):
     def store(self) -> TriggerStore:
         return build_store(self.conf, self.app.app_id, TriggerStore)
 
+    @cached_property
+    def _source_conditions(self) -> dict[str, tuple[float, list[tuple[str, str | None]]]]:
+        """Conditions watching each task, as last read, and when (monotonic seconds)."""
+        return {}
+
+    def _conditions_watching(self, task_key: str) -> list[tuple[str, str | None]]:
+        now = time.monotonic()
+        cached = self._source_conditions.get(task_key)
+        if cached is not None and now - cached[0] < SOURCE_CONDITIONS_SECONDS:
+            return cached[1]
+        links = list(self.store.source_conditions(task_key))
+        self._source_conditions[task_key] = (now, links)
+        return links
+
     # -- conditions ---------------------------------------------------------------------
 
     def _register_condition(self, condition: TriggerCondition[Any]) -> None:
@@ -75,12 +94,16 @@ class DynamoDBTrigger(BaseTrigger):
         condition = self._registered_conditions.get(condition_id)
         body = condition.to_json(self.app) if condition is not None else None
         self.store.put_source_condition(task_id.key, condition_id, body)
+        self._source_conditions.pop(task_id.key, None)
 
     def get_conditions_sourced_from_task(
         self, task_id: TaskId, context_type: type[ConditionContext] | None = None
     ) -> list[TriggerCondition[Any]]:
+        """The conditions watching ``task_id``, as read from the table at most
+        :data:`SOURCE_CONDITIONS_SECONDS` ago by this process (at once for a condition this
+        process registered: its own writes drop what it kept)."""
         conditions: list[TriggerCondition[Any]] = []
-        for condition_id, body in self.store.source_conditions(task_id.key):
+        for condition_id, body in self._conditions_watching(task_id.key):
             condition = (
                 TriggerCondition.from_json(body, self.app)
                 if body is not None
@@ -108,6 +131,7 @@ class DynamoDBTrigger(BaseTrigger):
 
     def clean_task_trigger_definitions(self, task_id: TaskId) -> None:
         self.store.delete_task_triggers(task_id.key)
+        self._source_conditions.clear()
 
     # -- valid conditions ---------------------------------------------------------------
 
@@ -157,6 +181,7 @@ class DynamoDBTrigger(BaseTrigger):
         return self.store.claim_trigger_run(trigger_run_id, expiration_seconds)
 
     def _purge(self) -> None:
+        self._source_conditions.clear()
         self.store.purge_trigger()
 
 
