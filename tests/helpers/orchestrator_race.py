@@ -8,8 +8,10 @@ from pynenc.invocation.status import InvocationStatus
 
 
 def build_app(app_id: str, table: str, endpoint_url: str):  # type: ignore[no-untyped-def]
-    """An app of ``app_id`` whose orchestrator is DynamoDBOrchestrator on ``table``."""
-    builder = PynencBuilder().app_id(app_id).dynamodb(table=table, endpoint_url=endpoint_url)
+    """An app of ``app_id`` whose state and orchestrator are in ``table`` (the broker stays
+    pynenc's memory one: these tests route nothing)."""
+    builder = PynencBuilder().app_id(app_id)
+    builder = builder.dynamodb(table=table, endpoint_url=endpoint_url, state_only=True)
     return builder.custom_config(orchestrator_cls="DynamoDBOrchestrator").build()
 
 

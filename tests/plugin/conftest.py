@@ -40,6 +40,20 @@ def app_instance(endpoint: LocalEndpointProcess) -> Iterator[Pynenc]:
 
 
 @pytest.fixture
+def stack_app_instance(endpoint: LocalEndpointProcess) -> Iterator[Pynenc]:
+    """An app on the whole stack of ``PynencBuilder().dynamodb(...)``: state, client data,
+    DynamoDBOrchestrator, DynamoDBTrigger and SQSBroker (its queue created on first use),
+    for the suites of the components beyond the state."""
+    builder = PynencBuilder().app_id(unique_app_id("stack"))
+    app = builder.dynamodb(
+        table=TABLE, endpoint_url=endpoint.url, s3_bucket=DEFAULT_BUCKET, create_queue=True
+    )
+    built = app.build()
+    yield built
+    built.purge()
+
+
+@pytest.fixture
 def api_app_instance(state_api: Any) -> Iterator[Pynenc]:
     """An app whose state and client data go through the local state API server."""
     builder = PynencBuilder().app_id(unique_app_id("suite-api"))

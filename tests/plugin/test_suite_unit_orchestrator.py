@@ -1,8 +1,9 @@
 """pynenc's plugin suite ``pynenc_tests.unit.orchestrator`` on DynamoDBOrchestrator with
-DynamoDBStateBackend and SQSBroker: the full stack of ``PynencBuilder().dynamodb(...)``
-(``app_instance`` of tests/plugin/conftest.py)."""
+DynamoDBStateBackend, DynamoDBTrigger and SQSBroker: the whole stack of
+``PynencBuilder().dynamodb(...)`` (``stack_app_instance`` of tests/plugin/conftest.py)."""
 
 import pytest
+from pynenc import Pynenc
 from pynenc_tests.unit.orchestrator import test_running_concurrency_all_instances as _running
 from pynenc_tests.unit.orchestrator.all_tests import *  # noqa: F403
 
@@ -16,3 +17,9 @@ test_running_concurrency_no_reroute = pytest.mark.xfail(
     "fails on pynenc's SQLite stack too",
     strict=False,
 )(_running.test_running_concurrency_no_reroute)
+
+
+@pytest.fixture
+def app_instance(stack_app_instance: Pynenc) -> Pynenc:
+    """The suite's app: the whole DynamoDB and SQS stack."""
+    return stack_app_instance

@@ -20,6 +20,14 @@ class ConfigOrchestratorDynamoDB(ConfigOrchestrator, ConfigDynamoDB):
         ``InvocationStatusRaceConditionError``: a write loses only to another writer's
         transition of the same invocation, and is then decided again from the status the
         winner wrote.
+
+    :cvar ConfigField[float] dynamodb_blocking_poll_seconds:
+        After a look for blocking invocations (16 index Queries) that found none, a process
+        looks again only this many seconds later, unless it registered a wait itself
+        meanwhile. pynenc's runners look on every loop iteration; the look only gives
+        awaited invocations priority (they are queued in the broker all the same), so
+        waiting a second costs at most that second of priority. 0 looks every time.
     """
 
     dynamodb_transition_attempts = ConfigField(5)
+    dynamodb_blocking_poll_seconds = ConfigField(1.0)

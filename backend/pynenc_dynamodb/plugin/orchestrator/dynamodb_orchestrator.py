@@ -66,7 +66,9 @@ class DynamoDBOrchestrator(BaseOrchestrator):
 
     @cached_property
     def blocking_control(self) -> DynamoDBBlockingControl:
-        return DynamoDBBlockingControl(self.app, self.store)
+        return DynamoDBBlockingControl(
+            self.app, self.store, self.conf.dynamodb_blocking_poll_seconds
+        )
 
     @cached_property
     def running_slots(self) -> RunningSlots:
