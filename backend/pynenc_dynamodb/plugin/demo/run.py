@@ -6,13 +6,16 @@ import threading
 import time
 import warnings
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynenc_dynamodb.local.endpoint import (
     DEFAULT_BUCKET,
     LocalEndpointProcess,
     request_counts,
 )
+
+if TYPE_CHECKING:
+    from pynenc.identifiers.invocation_id import InvocationId
 
 TABLE = "pynenc-demo"
 
@@ -55,7 +58,7 @@ def _by_service(used: Counter[str]) -> str:
     )
 
 
-def _print_read_back(app: Any, order_id: str, payment_id: str) -> None:
+def _print_read_back(app: Any, order_id: "InvocationId", payment_id: "InvocationId") -> None:
     """Runs, data, sub-invocations and timelines, read back through a fresh backend: only
     what is in the table."""
     from pynenc_dynamodb.plugin.state_backend import DynamoDBStateBackend
