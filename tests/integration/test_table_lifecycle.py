@@ -109,12 +109,15 @@ def test_an_updating_table_serves_at_once(
     table = _new_table(creating_for_seconds.url, raw)
     make_app(creating_for_seconds.config(table))  # waits for ACTIVE
     throughput = {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5}
+    # Every index needs its own throughput once the table is provisioned.
+    indexes = schema.table_definition(table)["GlobalSecondaryIndexes"]
     answer = raw.update_table(
         TableName=table,
         BillingMode="PROVISIONED",
         ProvisionedThroughput=throughput,
         GlobalSecondaryIndexUpdates=[
-            {"Update": {"IndexName": "gsi1", "ProvisionedThroughput": throughput}}
+            {"Update": {"IndexName": index["IndexName"], "ProvisionedThroughput": throughput}}
+            for index in indexes
         ],
     )
     assert answer["TableDescription"]["TableStatus"] == "UPDATING"
