@@ -111,8 +111,17 @@ class DynamoDBOrchestrator(BaseOrchestrator):
         """Claim the invocation's running slot (see :mod:`.running_slots`): pynenc calls
         this right before moving it to RUNNING, and only one invocation per slot can win,
         across runners and processes. No request for a task without running concurrency.
+
+        An invocation moved to RUNNING without this call (a direct status transition)
+        holds no slot: pynenc's own look at the running invocations, after the claim,
+        still refuses to run beside it.
         """
-        return self.running_slots.claim(invocation)
+        if not self.running_slots.claim(invocation):
+            return False
+        if super().is_authorize_to_run_by_concurrency_control(invocation):
+            return True
+        self.running_slots.left_running(str(invocation.invocation_id), InvocationStatus.PENDING)
+        return False
 
     def get_invocation_status_record(self, invocation_id: "InvocationId") -> InvocationStatusRecord:
         row = self.store.status_row(str(invocation_id))
