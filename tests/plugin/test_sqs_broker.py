@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from pynenc import Pynenc
 from pynenc.identifiers.invocation_id import InvocationId
 
-from pynenc_dynamodb import ConfigurationError, DynamoDBRequestError, QueueNotFoundError
+from pynenc_dynamodb import DynamoDBRequestError, QueueNotFoundError
 from pynenc_dynamodb.aws import sqs as sqs_module
 from pynenc_dynamodb.aws.retry import RetryPolicy
 from pynenc_dynamodb.aws.sqs import SQSClient
@@ -390,9 +390,9 @@ def test_a_message_received_too_often_moves_to_the_dead_letter_queue(
 def test_bad_settings_name_the_setting(
     endpoint: LocalEndpointProcess, settings: dict[str, Any], named: str
 ) -> None:
-    app = build_sqs_app(endpoint.url, **settings)
-    with pytest.raises(ConfigurationError, match=named):
-        app.broker.route_invocation(InvocationId("a"))
+    # The builder's validator checks them at build(), before any request.
+    with pytest.raises(ValueError, match=named):
+        build_sqs_app(endpoint.url, **settings)
 
 
 def test_a_missing_queue_says_how_to_get_one(endpoint: LocalEndpointProcess) -> None:
