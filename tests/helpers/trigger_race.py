@@ -23,7 +23,9 @@ def racer_app(endpoint_url: str, table: str, app_id: str, bucket: str | None = N
     """A runner's app: state and trigger in ``table`` on ``endpoint_url`` (large bodies in
     ``bucket``, if given)."""
     builder = PynencBuilder().app_id(app_id)
-    builder = builder.dynamodb(table=table, endpoint_url=endpoint_url, s3_bucket=bucket)
+    builder = builder.dynamodb(
+        table=table, endpoint_url=endpoint_url, s3_bucket=bucket, state_only=True
+    )
     return builder.custom_config(trigger_cls="DynamoDBTrigger").build()
 
 
