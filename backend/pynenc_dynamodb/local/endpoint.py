@@ -134,6 +134,9 @@ class LocalEndpoint(LoopbackServer):
             create_backend_app,
         )
 
+        from pynenc_dynamodb.local import partition_reads
+
+        partition_reads.install()
         moto_app = DomainDispatcherApplication(create_backend_app)
         self.counter = RequestCounter(AtomicWrites(moto_app))
         super().__init__(self.counter, host, port)
