@@ -38,7 +38,7 @@ PROCESS_RUNNER_RACE = pytest.mark.xfail(
     raises=subprocess.TimeoutExpired,
     reason="pynenc 0.0.24 ProcessRunner overwrites a resumed waiter's final status",
 )
-RUN_BOUND_SECONDS = 180
+RUN_BOUND_SECONDS = 60
 
 
 def cycle_env(runner: str, backend: str, url: str) -> dict[str, str]:
