@@ -204,18 +204,6 @@ def query_index(
     return request
 
 
-def query_partition_below(table: str, partition: str, below: str, page_size: int) -> Request:
-    """Items of one base-table partition whose sort key is below ``below``, in order."""
-    return {
-        "TableName": table,
-        "KeyConditionExpression": "#pk = :pk AND #sk < :below",
-        "ExpressionAttributeNames": {"#pk": schema.PK, "#sk": schema.SK},
-        "ExpressionAttributeValues": {":pk": {"S": partition}, ":below": {"S": below}},
-        "ConsistentRead": True,
-        "Limit": page_size,
-    }
-
-
 def count_prefix(table: str, prefix: schema.Prefix) -> Request:
     """How many items of one partition start with ``prefix`` (``Select=COUNT``)."""
     return {
@@ -232,6 +220,24 @@ def count_prefix(table: str, prefix: schema.Prefix) -> Request:
 
 
 # -- blocking control ---------------------------------------------------------------------
+
+
+def mark_waited(table: str, key: schema.Key, final_statuses: list[str]) -> Request:
+    """Flag a registered invocation's status item as waited for, unless it is final
+    already; a failed condition answers with the item as it was."""
+    finals = ", ".join(f":f{i}" for i in range(len(final_statuses)))
+    return {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": "SET #wtd = :yes",
+        "ConditionExpression": f"{_EXISTS} AND NOT (#st IN ({finals}))",
+        "ExpressionAttributeNames": {"#wtd": orch.WAITED, "#pk": schema.PK, "#st": orch.STATUS},
+        "ExpressionAttributeValues": {
+            ":yes": {"BOOL": True},
+            **{f":f{i}": {"S": status} for i, status in enumerate(final_statuses)},
+        },
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
 
 
 def add_waiter(table: str, key: schema.Key, waiter: str, index_keys: Item) -> Request:

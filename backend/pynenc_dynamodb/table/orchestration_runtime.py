@@ -1,5 +1,5 @@
 """The orchestrator's runtime items, at the level of plain strings: blocking (who waits for
-whom), runner heartbeats and atomic service windows, auto-purge markers, and the purge of
+whom), runner heartbeats and atomic service windows, and the purge of
 every orchestrator item of an app."""
 
 import contextlib
@@ -12,7 +12,7 @@ from pynenc_dynamodb.errors import ConditionFailedError
 from pynenc_dynamodb.table import builders, schema
 from pynenc_dynamodb.table import orchestration_builders as ob
 from pynenc_dynamodb.table.builders import Item
-from pynenc_dynamodb.table.orchestration import OrchestrationStatuses
+from pynenc_dynamodb.table.orchestration import OrchestrationStatuses, StatusRow
 from pynenc_dynamodb.table.schema import orchestration as orch
 
 # Candidates checked per round of the blocking listing: one BatchGetItem of their items.
@@ -45,19 +45,39 @@ class OrchestrationStore(OrchestrationStatuses):
 
     # -- blocking control -----------------------------------------------------------
 
-    def wait(self, waiter_id: str, waited_ids: list[str], now: datetime) -> None:
-        """``waiter_id`` waits for ``waited_ids``: one UpdateItem per waited invocation
-        (its waiters, indexed from its first wait on) and one for the waiter."""
+    def wait(
+        self, waiter_id: str, waited_ids: list[str], now: datetime, final_statuses: list[str]
+    ) -> list[str]:
+        """``waiter_id`` waits for ``waited_ids``. Per waited invocation, one UpdateItem
+        flags its status item as waited (so that its final transition knows whether there
+        are waiters to release) unless it is final already, then one adds the waiter (and
+        indexes it as waited from its first wait on); one more for the waiter. A waited
+        invocation already final is left out: it will release nobody.
+
+        :return: the waited invocations that were not final
+        """
         waited = list(dict.fromkeys(waited_ids))
         if not waited:
-            return
+            return []
         self.ensure_table()
+        pending = []
         for waited_id in waited:
+            status_key = orch.status_key(self.app_id, waited_id)
+            try:
+                self.client.update(ob.mark_waited(self.table, status_key, final_statuses))
+            except ConditionFailedError as failed:
+                row = StatusRow.of(failed.item or {})
+                if row is not None and row.status in final_statuses:
+                    continue
+                # Not registered (yet): waited as before, released by a read-free delete.
             key = orch.blocking_key(self.app_id, waited_id)
             index = orch.waited_index_keys(self.app_id, waited_id, now)
             self.client.update(ob.add_waiter(self.table, key, waiter_id, index))
-        key = orch.blocking_key(self.app_id, waiter_id)
-        self.client.update(ob.add_waiting_for(self.table, key, waited))
+            pending.append(waited_id)
+        if pending:
+            key = orch.blocking_key(self.app_id, waiter_id)
+            self.client.update(ob.add_waiting_for(self.table, key, pending))
+        return pending
 
     def release(self, waited_id: str) -> list[str]:
         """``waited_id`` is done: delete its blocking item (one DeleteItem answering with
@@ -160,24 +180,6 @@ class OrchestrationStore(OrchestrationStatuses):
         return True
 
     # -- auto purge and purge -----------------------------------------------------------
-
-    def mark_for_purge(self, invocation_id: str, now: datetime) -> None:
-        """One PutItem: a marker sorted by time in the invocation's purge shard."""
-        self.ensure_table()
-        key = orch.purge_marker_key(self.app_id, invocation_id, now)
-        self.client.put(builders.put_item(self.table, builders.build_item(key, {}, None)))
-
-    def marked_before(self, before: datetime) -> Iterator[tuple[str, schema.Key]]:
-        """``(invocation id, marker key)`` of the markers older than ``before``: one
-        Query per purge shard, a key range (no filter reads newer markers)."""
-        bound = orch.time_upper_bound(before)
-        requests = [
-            ob.query_partition_below(self.table, pk, bound, self.page_size)
-            for pk in orch.purge_marker_partitions(self.app_id)
-        ]
-        for items in self._fan_out(requests):
-            for item in items:
-                yield orch.invocation_of_index_key(item[schema.SK]["S"]), builders.key_of(item)
 
     def delete_invocations(self, invocation_ids: list[str], extra: list[schema.Key]) -> int:
         """Delete every orchestrator item of ``invocation_ids`` (status, registration,

@@ -11,6 +11,7 @@ from pynenc.identifiers.invocation_id import InvocationId
 from pynenc.invocation.status import InvocationStatus
 from pynenc.orchestrator.base_orchestrator import BaseBlockingControl
 
+from pynenc_dynamodb.plugin.orchestrator.final_statuses import FINAL_STATUSES, FinalStatuses
 from pynenc_dynamodb.table.orchestration_runtime import OrchestrationStore
 
 if TYPE_CHECKING:
@@ -24,24 +25,39 @@ class DynamoDBBlockingControl(BaseBlockingControl):
     :param OrchestrationStore store: the orchestrator's store of the app
     :param float poll_seconds: after a look that found nothing, how long to wait before
         the next one (``dynamodb_blocking_poll_seconds``)
+    :param FinalStatuses final_statuses: the final statuses the orchestrator saw, which
+        tell whether a finished invocation has waiters to release
     """
 
-    def __init__(self, app: "Pynenc", store: OrchestrationStore, poll_seconds: float) -> None:
+    def __init__(
+        self,
+        app: "Pynenc",
+        store: OrchestrationStore,
+        poll_seconds: float,
+        final_statuses: FinalStatuses,
+    ) -> None:
         self.app = app
         self.store = store
         self.poll_seconds = poll_seconds
+        self.final_statuses = final_statuses
         self._quiet_until = 0.0
 
     def waiting_for_results(
         self, caller_invocation_id: "InvocationId", result_invocation_ids: list["InvocationId"]
     ) -> None:
-        """One UpdateItem per awaited invocation, one for the caller."""
+        """Two UpdateItems per awaited invocation not final yet (its status flagged as
+        waited, its waiters), one for the caller."""
         waited = [str(inv) for inv in result_invocation_ids]
-        self.store.wait(str(caller_invocation_id), waited, datetime.now(UTC))
+        caller = str(caller_invocation_id)
+        self.final_statuses.waited_here(caller)
+        self.store.wait(caller, waited, datetime.now(UTC), FINAL_STATUSES)
         self._quiet_until = 0.0  # a wait of our own: the next look goes out
 
     def release_waiters(self, waited_invocation_id: "InvocationId") -> None:
-        """One DeleteItem, then one UpdateItem per waiter it had."""
+        """One DeleteItem, then one UpdateItem per waiter it had; no request for an
+        invocation whose final status shows no waiter and that waited for nothing here."""
+        if self.final_statuses.nothing_to_release(str(waited_invocation_id)):
+            return
         self.store.release(str(waited_invocation_id))
 
     def get_blocking_invocations(self, max_num_invocations: int) -> Iterator["InvocationId"]:

@@ -21,6 +21,7 @@ from pynenc.orchestrator.base_orchestrator import BaseOrchestrator
 from pynenc_dynamodb.config_fields import build_store
 from pynenc_dynamodb.plugin.conf import ConfigOrchestratorDynamoDB
 from pynenc_dynamodb.plugin.orchestrator.blocking_control import DynamoDBBlockingControl
+from pynenc_dynamodb.plugin.orchestrator.final_statuses import FINAL_STATUSES, FinalStatuses
 from pynenc_dynamodb.plugin.orchestrator.running_slots import RunningSlots
 from pynenc_dynamodb.plugin.orchestrator.transitions import atomic_transition, record_of
 from pynenc_dynamodb.table.orchestration import Registration
@@ -65,9 +66,13 @@ class DynamoDBOrchestrator(BaseOrchestrator):
         return build_store(self.conf, self.app.app_id, OrchestrationStore)
 
     @cached_property
+    def final_statuses(self) -> FinalStatuses:
+        return FinalStatuses()
+
+    @cached_property
     def blocking_control(self) -> DynamoDBBlockingControl:
         return DynamoDBBlockingControl(
-            self.app, self.store, self.conf.dynamodb_blocking_poll_seconds
+            self.app, self.store, self.conf.dynamodb_blocking_poll_seconds, self.final_statuses
         )
 
     @cached_property
@@ -101,9 +106,11 @@ class DynamoDBOrchestrator(BaseOrchestrator):
         self, invocation_id: "InvocationId", status: InvocationStatus, runner_id: str | None = None
     ) -> InvocationStatusRecord:
         attempts = self.conf.dynamodb_transition_attempts
-        record = atomic_transition(self.store, str(invocation_id), status, runner_id, attempts)
+        row = atomic_transition(self.store, str(invocation_id), status, runner_id, attempts)
+        # pynenc's trigger reads a final status back at once: answered from memory.
+        self.final_statuses.keep(row)
         self.running_slots.left_running(str(invocation_id), status)
-        return record
+        return record_of(row)
 
     def is_authorize_to_run_by_concurrency_control(
         self, invocation: "DistributedInvocation[Params, Result]"
@@ -124,9 +131,13 @@ class DynamoDBOrchestrator(BaseOrchestrator):
         return False
 
     def get_invocation_status_record(self, invocation_id: "InvocationId") -> InvocationStatusRecord:
-        row = self.store.status_row(str(invocation_id))
+        """One strongly consistent GetItem, none for a final status this process saw."""
+        row = self.final_statuses.get(str(invocation_id))
         if row is None:
-            raise KeyError(f"Invocation {invocation_id} is not registered in the orchestrator")
+            row = self.store.status_row(str(invocation_id))
+            if row is None:
+                raise KeyError(f"Invocation {invocation_id} is not registered in the orchestrator")
+            self.final_statuses.keep(row)
         return record_of(row)
 
     def filter_by_status(
@@ -198,21 +209,29 @@ class DynamoDBOrchestrator(BaseOrchestrator):
     # -- auto purge, purge --------------------------------------------------------------
 
     def set_up_invocation_auto_purge(self, invocation_id: "InvocationId") -> None:
-        self.store.mark_for_purge(str(invocation_id), datetime.now(UTC))
+        """No request: the final status's own index entry (gsi2, by status and time) is
+        what :meth:`auto_purge` finds."""
 
     def auto_purge(self) -> None:
-        """Delete the orchestrator's items of the invocations marked for purge longer ago
-        than ``auto_final_invocation_purge_hours`` (their state stays in the backend)."""
+        """Delete the orchestrator's items of the invocations final for longer than
+        ``auto_final_invocation_purge_hours`` (their state stays in the backend): one
+        Query per final status and shard, a key range of gsi2."""
         hours = self.conf.auto_final_invocation_purge_hours
         before = datetime.now(UTC) - timedelta(hours=hours)
-        marked = list(self.store.marked_before(before))
-        for start in range(0, len(marked), _PURGE_ROUND):
-            batch = marked[start : start + _PURGE_ROUND]
-            for invocation_id, _ in batch:
+        final = [
+            invocation_id
+            for status in FINAL_STATUSES
+            for invocation_id, _ in self.store.invocations_in_status(status, before)
+        ]
+        for start in range(0, len(final), _PURGE_ROUND):
+            batch = final[start : start + _PURGE_ROUND]
+            for invocation_id in batch:
                 self.release_waiters(InvocationId(invocation_id))
-            self.store.delete_invocations([inv for inv, _ in batch], [key for _, key in batch])
+            self.store.delete_invocations(batch, [])
+            self.final_statuses.forget(batch)
 
     def purge(self) -> None:
+        self.final_statuses.forget()
         self.store.purge_orchestration()
 
     # -- runners, recovery, atomic services ---------------------------------------------
