@@ -292,21 +292,29 @@ def delete_returning_old(table: str, key: schema.Key) -> Request:
 # -- runners ------------------------------------------------------------------------------
 
 
-def heartbeat(table: str, key: schema.Key, now: float, can_run_atomic_service: bool) -> Request:
+def heartbeat(
+    table: str, key: schema.Key, now: float, can_run_atomic_service: bool, expires_at: int
+) -> Request:
     """A runner's heartbeat: its time and eligibility; its creation time only the first
-    time (``if_not_exists``), so the order of runners by age never changes."""
+    time (``if_not_exists``), so the order of runners by age never changes. Each heartbeat
+    pushes the item's expiry on: a runner that stops heartbeating (a retired Lambda
+    identity, a dead worker) leaves an item that the table's TTL deletes."""
     return {
         "TableName": table,
         "Key": key,
-        "UpdateExpression": "SET #hb = :now, #atomic = :atomic, #cr = if_not_exists(#cr, :now)",
+        "UpdateExpression": (
+            "SET #hb = :now, #atomic = :atomic, #cr = if_not_exists(#cr, :now), #exp = :exp"
+        ),
         "ExpressionAttributeNames": {
             "#hb": orch.HEARTBEAT,
             "#atomic": orch.ATOMIC,
             "#cr": orch.CREATED,
+            "#exp": schema.EXPIRES_AT,
         },
         "ExpressionAttributeValues": {
             ":now": {"N": repr(now)},
             ":atomic": {"BOOL": can_run_atomic_service},
+            ":exp": {"N": str(expires_at)},
         },
     }
 

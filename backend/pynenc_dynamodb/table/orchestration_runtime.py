@@ -4,6 +4,7 @@ every orchestrator item of an app."""
 
 import contextlib
 import heapq
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -139,18 +140,23 @@ class OrchestrationStore(OrchestrationStatuses):
 
     # -- runners ----------------------------------------------------------------------
 
-    def heartbeat(self, runner_ids: list[str], now: float, can_run_atomic_service: bool) -> None:
+    def heartbeat(
+        self, runner_ids: list[str], now: float, can_run_atomic_service: bool, ttl_seconds: int
+    ) -> None:
         """One UpdateItem per runner: its heartbeat and eligibility, its creation time
-        kept from the first one."""
+        kept from the first one, its expiry ``ttl_seconds`` from ``now``."""
         if not runner_ids:
             return
         self.ensure_table()
+        expires_at = math.ceil(now) + ttl_seconds
         for runner_id in dict.fromkeys(runner_ids):
             key = orch.heartbeat_key(self.app_id, runner_id)
-            self.client.update(ob.heartbeat(self.table, key, now, can_run_atomic_service))
+            request = ob.heartbeat(self.table, key, now, can_run_atomic_service, expires_at)
+            self.client.update(request)
 
     def runners(self) -> list[RunnerRow]:
-        """Every runner with a heartbeat, oldest first: one Query per shard."""
+        """Every runner with a heartbeat, oldest first: one Query per shard. An item past
+        its expiry is left out (the table's TTL deletes it up to days late)."""
         rows = []
         requests = [
             builders.query_partition(self.table, pk, self.page_size)

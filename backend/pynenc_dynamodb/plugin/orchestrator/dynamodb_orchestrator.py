@@ -72,7 +72,13 @@ class DynamoDBOrchestrator(BaseOrchestrator):
     @cached_property
     def blocking_control(self) -> DynamoDBBlockingControl:
         return DynamoDBBlockingControl(
-            self.app, self.store, self.conf.dynamodb_blocking_poll_seconds, self.final_statuses
+            self.app,
+            self.store,
+            (
+                self.conf.dynamodb_blocking_poll_seconds,
+                self.conf.dynamodb_blocking_idle_poll_seconds,
+            ),
+            self.final_statuses,
         )
 
     @cached_property
@@ -239,7 +245,8 @@ class DynamoDBOrchestrator(BaseOrchestrator):
     def register_runner_heartbeats(
         self, runner_ids: list[str], can_run_atomic_service: bool = False
     ) -> None:
-        self.store.heartbeat(runner_ids, time(), can_run_atomic_service)
+        ttl = self.conf.dynamodb_heartbeat_ttl_seconds
+        self.store.heartbeat(runner_ids, time(), can_run_atomic_service, ttl)
 
     def _get_active_runners(
         self, timeout_seconds: float, can_run_atomic_service: bool | None = None
