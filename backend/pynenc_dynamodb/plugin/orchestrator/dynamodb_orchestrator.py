@@ -22,6 +22,7 @@ from pynenc_dynamodb.config_fields import build_store
 from pynenc_dynamodb.plugin.conf import ConfigOrchestratorDynamoDB
 from pynenc_dynamodb.plugin.orchestrator.blocking_control import DynamoDBBlockingControl
 from pynenc_dynamodb.plugin.orchestrator.final_statuses import FINAL_STATUSES, FinalStatuses
+from pynenc_dynamodb.plugin.orchestrator.heartbeat_pacing import HeartbeatPacing
 from pynenc_dynamodb.plugin.orchestrator.running_slots import RunningSlots
 from pynenc_dynamodb.plugin.orchestrator.transitions import atomic_transition, record_of
 from pynenc_dynamodb.table.orchestration import Registration
@@ -64,6 +65,10 @@ class DynamoDBOrchestrator(BaseOrchestrator):
     @cached_property
     def store(self) -> OrchestrationStore:
         return build_store(self.conf, self.app.app_id, OrchestrationStore)
+
+    @cached_property
+    def heartbeat_pacing(self) -> HeartbeatPacing:
+        return HeartbeatPacing()
 
     @cached_property
     def final_statuses(self) -> FinalStatuses:
@@ -238,6 +243,7 @@ class DynamoDBOrchestrator(BaseOrchestrator):
 
     def purge(self) -> None:
         self.final_statuses.forget()
+        self.heartbeat_pacing.forget()
         self.store.purge_orchestration()
 
     # -- runners, recovery, atomic services ---------------------------------------------
@@ -245,8 +251,14 @@ class DynamoDBOrchestrator(BaseOrchestrator):
     def register_runner_heartbeats(
         self, runner_ids: list[str], can_run_atomic_service: bool = False
     ) -> None:
+        """One UpdateItem per runner, unless this process wrote the same runner's heartbeat
+        within a twentieth of ``runner_considered_dead_after_minutes`` (see
+        :mod:`.heartbeat_pacing`)."""
+        now = time()
+        window = self.app.conf.runner_considered_dead_after_minutes * 60
+        due = self.heartbeat_pacing.due(runner_ids, can_run_atomic_service, now, window)
         ttl = self.conf.dynamodb_heartbeat_ttl_seconds
-        self.store.heartbeat(runner_ids, time(), can_run_atomic_service, ttl)
+        self.store.heartbeat(due, now, can_run_atomic_service, ttl)
 
     def _get_active_runners(
         self, timeout_seconds: float, can_run_atomic_service: bool | None = None

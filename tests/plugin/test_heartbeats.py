@@ -1,4 +1,5 @@
-"""Runner heartbeats expire: each heartbeat item carries ``expires_at`` (the table's TTL
+"""Runner heartbeats: paced (pynenc's process runners report every child on every loop
+iteration), and expiring: each heartbeat item carries ``expires_at`` (the table's TTL
 attribute), so the ids of runners gone for good (Lambda execution environments, worker
 processes) do not pile up; DynamoDB deletes expired items up to days late, and until then
 the orchestrator treats them as gone."""
@@ -83,6 +84,28 @@ def test_an_expired_heartbeat_not_yet_deleted_is_a_gone_runner(app: Pynenc) -> N
     assert [r.runner_id for r in orchestrator.get_active_runners(True)] == ["live"]
     # Its running invocation belongs to a runner that is gone: it is recovered.
     assert list(orchestrator.get_running_invocations_for_recovery()) == [inv.invocation_id]
-    # A heartbeat of the same id again (a runner that was only late) brings it back.
-    orchestrator.register_runner_heartbeats(["gone"])
+    # A heartbeat of the same id again from its own process (a runner that was only
+    # late) brings it back.
+    own_process = build_app(app.app_id, TABLE, app.orchestrator.conf.dynamodb_endpoint_url)
+    own_process.orchestrator.register_runner_heartbeats(["gone"])
     assert {r.runner_id for r in orchestrator.get_active_runners()} == {"gone", "live"}
+
+
+def test_a_process_writes_a_runners_heartbeat_once_per_twentieth_of_the_dead_window(
+    app: Pynenc,
+) -> None:
+    orchestrator = app.orchestrator
+    client = orchestrator.store.client
+    before = client.request_counts["UpdateItem"]
+    for _ in range(10):  # a MultiThreadRunner's loop reporting its children
+        orchestrator.register_runner_heartbeats(["child-1", "child-2"])
+    assert client.request_counts["UpdateItem"] - before == 2
+    # A change of eligibility is written at once.
+    orchestrator.register_runner_heartbeats(["child-1"], can_run_atomic_service=True)
+    assert client.request_counts["UpdateItem"] - before == 3
+    assert {r.runner_id for r in orchestrator.get_active_runners(True)} == {"child-1"}
+    # With a dead window of 0.6 s, the same runner is written again after 30 ms.
+    app.conf.runner_considered_dead_after_minutes = 0.01
+    time.sleep(0.05)
+    orchestrator.register_runner_heartbeats(["child-2"])
+    assert client.request_counts["UpdateItem"] - before == 4
