@@ -46,7 +46,9 @@ BEGIN, END = "<!-- benchmark-stack:begin -->", "<!-- benchmark-stack:end -->"
 # online): DynamoDB on-demand per million write / read request units, SQS FIFO per million
 # requests (each 64 KB of payload one request; an id is a few dozen bytes).
 WRU_PRICE, RRU_PRICE, SQS_PRICE = 0.625, 0.125, 0.50
-READS = {"GetItem", "Query", "BatchGetItem"}
+# Partition kinds of the Queries a runner sends on a timer, not per lifecycle: blocking
+# looks (gsi2 OW), active runners (OH), recovery (gsi2 OS), trigger conditions (TG).
+PERIODIC_KINDS = ("OW", "OH", "OS", "TG")
 
 
 def aws_env(endpoint_url: str, app_id: str, runner: str = "ThreadRunner") -> dict[str, str]:
@@ -113,9 +115,11 @@ def workers(env: dict[str, str], count: int) -> Iterator[None]:
                 process.kill()
 
 
-def lifecycles(endpoint_url: str) -> tuple[Counter[str], Counter[str]]:
-    """Requests per lifecycle by operation, and capacity units per lifecycle (``state.wru``,
-    ``state.rru``, ``other.wru``, ``other.rru``)."""
+def lifecycles(endpoint_url: str) -> tuple[Counter[str], Counter[str], float]:
+    """Requests per lifecycle by operation (``Query <kind>`` also by partition kind), capacity
+    units per lifecycle (``state.wru``, ``state.rru``, ``other.wru``, ``other.rru``), and
+    the seconds the lifecycles took. Everything the process sent meanwhile counts: the
+    runner's own periodic requests (blocking looks, atomic services, heartbeats) too."""
     from tests.benchmarks import stack_tasks
 
     app: object = _fresh_app(aws_env(endpoint_url, f"stack-{uuid.uuid4().hex[:8]}"))
@@ -124,10 +128,6 @@ def lifecycles(endpoint_url: str) -> tuple[Counter[str], Counter[str]]:
     try:
         assert stack_tasks.noop(-1).result == -1
         time.sleep(1)
-        before = request_counts(endpoint_url)
-        with UnitMeter().metering() as idle_meter:
-            time.sleep(IDLE_SECONDS)
-        idle = request_counts(endpoint_url) - before
         before = request_counts(endpoint_url)
         started = time.monotonic()
         with UnitMeter().metering() as meter:
@@ -139,14 +139,10 @@ def lifecycles(endpoint_url: str) -> tuple[Counter[str], Counter[str]]:
     finally:
         app.runner.stop_runner_loop()  # type: ignore[attr-defined]
         runner.join(timeout=10)
-    # The runner polls while the tasks run too: what it would have done idle is not theirs.
-    share = elapsed / IDLE_SECONDS
-    busy = Counter({op: n - idle[op] * share for op, n in used.items()})
-    per = Counter({op: max(n, 0.0) / LIFECYCLES for op, n in busy.items()})
-    units = Counter(
-        {k: max(n - idle_meter.units[k] * share, 0.0) / LIFECYCLES for k, n in meter.units.items()}
-    )
-    return per, units  # type: ignore[return-value]
+    per = Counter({op: n / LIFECYCLES for op, n in used.items()})
+    per.update({f"Query {kind}": n / LIFECYCLES for kind, n in meter.queries.items()})
+    units = Counter({k: n / LIFECYCLES for k, n in meter.units.items()})
+    return per, units, elapsed
 
 
 def idle_worker(endpoint_url: str, runner: str) -> Counter[str]:
@@ -195,32 +191,50 @@ def _rates(counts: Counter[str]) -> str:
 def render(
     per: Counter[str],
     units: Counter[str],
+    elapsed: float,
     idle: dict[str, Counter[str]],
     rates: dict[str, dict[int, float]],
 ) -> str:
     by_service: dict[str, float] = Counter()
     for op, n in per.items():
-        by_service[_service(op)] += n
+        if " " not in op:
+            by_service[_service(op)] += n
     lines = [
         f"Measured by `python -m tests.benchmarks.stack` on {time.strftime('%Y-%m-%d')}, "
         "embedded endpoint (moto's DynamoDB, SQS and S3), 2 cores.",
         "",
-        f"**Requests per plain task lifecycle on the whole AWS stack** ({LIFECYCLES} tasks,"
-        " ThreadRunner; the runner's idle polling, measured apart, subtracted):",
+        f"**Requests per plain task lifecycle on the whole AWS stack** ({LIFECYCLES} tasks"
+        f" submitted at once, one ThreadRunner in the same process, {elapsed:.1f} s; every"
+        " request sent meanwhile counts, the runner's periodic ones too):",
         "",
         "| service | operation | requests per lifecycle |",
         "|---|---|---:|",
     ]
+    periodic = sum(per[f"Query {kind}"] for kind in PERIODIC_KINDS)
     for op in sorted(per, key=lambda o: (_service(o), o)):
-        if per[op] >= 0.005:
+        if per[op] >= 0.005 and " " not in op:
             name = op.removeprefix("SQS.")
-            lines.append(f"| {_service(op)} | {name} | {per[op]:.2f} |")
+            if op == "Query":
+                lines.append(f"| DynamoDB | Query, the runner's periodic looks | {periodic:.2f} |")
+                lines.append(f"| DynamoDB | Query, the lifecycle's | {per[op] - periodic:.2f} |")
+            else:
+                lines.append(f"| {_service(op)} | {name} | {per[op]:.2f} |")
     for service, total in sorted(by_service.items()):
         lines.append(f"| **{service}** | all | **{total:.2f}** |")
+        if service == "DynamoDB":
+            lines.append(
+                f"| **DynamoDB** | without the periodic looks | **{total - periodic:.2f}** |"
+            )
     wru = units["state.wru"] + units["other.wru"]
     rru = units["state.rru"] + units["other.rru"]
+    kinds = sorted((op.split(" ")[1] or "other", n) for op, n in per.items() if " " in op)
     lines += [
         "| S3 | all | 0 (values over the size thresholds only) |",
+        "",
+        "Queries by partition kind (periodic: `OW` the runner's blocking looks, 16 per look,"
+        " at most one per `dynamodb_blocking_poll_seconds` = 1 s while the queue has work;"
+        " `OH`, `OS`, `TG` pynenc's atomic services, heartbeats, recovery and triggers): "
+        + ", ".join(f"{kind} {n:.2f}" for kind, n in kinds),
         "",
         "**Capacity units and cost per million task runs**, the units computed from the sizes"
         " of the items each request writes and reads (`tests/benchmarks/stack_units.py`:"
@@ -243,8 +257,9 @@ def render(
         f" after a {IDLE_WARMUP:.0f} s start-up, default settings: SQS long polling of"
         " `sqs_wait_time_seconds` = 1; blocking looks every `dynamodb_blocking_poll_seconds`"
         " = 1 while the queue has work, every `dynamodb_blocking_idle_poll_seconds` = 30"
-        " once a receive found it empty; a heartbeat per runner loop and pynenc's atomic"
-        " service slots):",
+        " once a receive found it empty; heartbeats written at most once per twentieth of"
+        " `runner_considered_dead_after_minutes` = 10, i.e. 30 s, per runner; pynenc's"
+        " atomic service checks every 30 s):",
         "",
     ]
     for runner, counts in idle.items():
@@ -287,14 +302,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     rates: dict[str, dict[int, float]] = {"aws": {}, "redis": {}}
     with LocalEndpointProcess(TABLE) as endpoint:
-        per, units = lifecycles(endpoint.url)
+        per, units, elapsed = lifecycles(endpoint.url)
     idle = {}
     for runner in IDLE_RUNNERS:
         with LocalEndpointProcess(TABLE) as endpoint:
             idle[runner] = idle_worker(endpoint.url, runner)
         print(f"idle {runner}: {_rates(idle[runner])}", flush=True)
     if args.requests_only:
-        print(render(per, units, idle, {}), flush=True)
+        print(render(per, units, elapsed, idle, {}), flush=True)
         return
     for count in WORKERS:
         with LocalEndpointProcess(TABLE) as endpoint:
@@ -304,7 +319,7 @@ def main(argv: list[str] | None = None) -> None:
             env = redis_env(redis.port, f"redis-{count}-{uuid.uuid4().hex[:8]}")
             rates["redis"][count] = throughput(env, count)
         print(f"{count} workers: {rates['aws'][count]:.1f} / {rates['redis'][count]:.1f} tasks/s")
-    text = render(per, units, idle, rates)
+    text = render(per, units, elapsed, idle, rates)
     print(text, flush=True)
     if args.write:
         write(text)

@@ -67,11 +67,15 @@ def _index_entry(item: Item | None, pk: str, sk: str) -> tuple[str, str] | None:
     return item[pk]["S"], item[sk]["S"]
 
 
+def kind_of(pk: str) -> str:
+    """The kind of a partition (``A#{app}#{kind}#...``), ``""`` for others (``APPS``)."""
+    parts = pk.split("#")
+    return parts[2] if len(parts) > 2 and parts[0] == "A" else ""
+
+
 def is_state(pk: str) -> bool:
     """Whether a partition is the state backend's (not the orchestrator's or trigger's)."""
-    parts = pk.split("#")
-    kind = parts[2] if len(parts) > 2 and parts[0] == "A" else ""
-    return kind not in OTHER_KINDS
+    return kind_of(pk) not in OTHER_KINDS
 
 
 class UnitMeter:
@@ -80,6 +84,7 @@ class UnitMeter:
 
     def __init__(self) -> None:
         self.units: Counter[str] = Counter()
+        self.queries: Counter[str] = Counter()  # Queries by partition kind
         self._images: dict[tuple[str, str], Item] = {}
         self._lock = threading.Lock()
 
@@ -159,6 +164,8 @@ class UnitMeter:
             self._read(found, pk, bool(request.get("ConsistentRead")))
         elif operation == "Query":
             pk = next(iter(request["ExpressionAttributeValues"].values()))["S"]
+            with self._lock:
+                self.queries[kind_of(pk)] += 1
             items = list(answer.get("Items", []))
             if request.get("Select") == "COUNT":  # no items answered: about 100 bytes each
                 items = [{"x": {"S": "x" * 100}}] * int(answer.get("Count", 0))

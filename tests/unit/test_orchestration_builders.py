@@ -21,6 +21,7 @@ def test_orchestrator_partitions_are_derived_from_the_app_alone_and_not_state_on
         orch.args_record_key("app", "i"),
         orch.registration_key("app", "c", "i"),
         orch.arg_key("app", "task", orch.arg_token("x", '"1"'), "i"),
+        orch.purge_marker_key("app", "i", T),
         orch.heartbeat_key("app", "runner"),
         orch.running_slot_key("app", "task", None),
         orch.running_slot_key("app", "task", {"x": '"1"'}),

@@ -204,6 +204,18 @@ def query_index(
     return request
 
 
+def query_partition_below(table: str, partition: str, below: str, page_size: int) -> Request:
+    """Items of one base-table partition whose sort key is below ``below``, in order."""
+    return {
+        "TableName": table,
+        "KeyConditionExpression": "#pk = :pk AND #sk < :below",
+        "ExpressionAttributeNames": {"#pk": schema.PK, "#sk": schema.SK},
+        "ExpressionAttributeValues": {":pk": {"S": partition}, ":below": {"S": below}},
+        "ConsistentRead": True,
+        "Limit": page_size,
+    }
+
+
 def count_prefix(table: str, prefix: schema.Prefix) -> Request:
     """How many items of one partition start with ``prefix`` (``Select=COUNT``)."""
     return {

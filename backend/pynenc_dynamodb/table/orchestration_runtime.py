@@ -1,5 +1,5 @@
 """The orchestrator's runtime items, at the level of plain strings: blocking (who waits for
-whom), runner heartbeats and atomic service windows, and the purge of
+whom), runner heartbeats and atomic service windows, auto-purge markers, and the purge of
 every orchestrator item of an app."""
 
 import contextlib
@@ -186,6 +186,24 @@ class OrchestrationStore(OrchestrationStatuses):
         return True
 
     # -- auto purge and purge -----------------------------------------------------------
+
+    def mark_for_purge(self, invocation_id: str, now: datetime) -> None:
+        """One PutItem: a marker sorted by time in the invocation's purge shard."""
+        self.ensure_table()
+        key = orch.purge_marker_key(self.app_id, invocation_id, now)
+        self.client.put(builders.put_item(self.table, builders.build_item(key, {}, None)))
+
+    def marked_before(self, before: datetime) -> Iterator[tuple[str, schema.Key]]:
+        """``(invocation id, marker key)`` of the markers older than ``before``: one
+        Query per purge shard, a key range (no filter reads newer markers)."""
+        bound = orch.time_upper_bound(before)
+        requests = [
+            ob.query_partition_below(self.table, pk, bound, self.page_size)
+            for pk in orch.purge_marker_partitions(self.app_id)
+        ]
+        for items in self._fan_out(requests):
+            for item in items:
+                yield orch.invocation_of_index_key(item[schema.SK]["S"]), builders.key_of(item)
 
     def delete_invocations(self, invocation_ids: list[str], extra: list[schema.Key]) -> int:
         """Delete every orchestrator item of ``invocation_ids`` (status, registration,

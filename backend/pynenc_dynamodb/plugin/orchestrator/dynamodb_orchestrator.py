@@ -27,6 +27,7 @@ from pynenc_dynamodb.plugin.orchestrator.running_slots import RunningSlots
 from pynenc_dynamodb.plugin.orchestrator.transitions import atomic_transition, record_of
 from pynenc_dynamodb.table.orchestration import Registration
 from pynenc_dynamodb.table.orchestration_runtime import OrchestrationStore
+from pynenc_dynamodb.table.schema import Key
 
 if TYPE_CHECKING:
     from pynenc.identifiers.call_id import CallId
@@ -220,25 +221,32 @@ class DynamoDBOrchestrator(BaseOrchestrator):
     # -- auto purge, purge --------------------------------------------------------------
 
     def set_up_invocation_auto_purge(self, invocation_id: "InvocationId") -> None:
-        """No request: the final status's own index entry (gsi2, by status and time) is
-        what :meth:`auto_purge` finds."""
+        """No request for an invocation this process knows final (pynenc calls this right
+        after the final transition): its final status's index entry (gsi2, by status and
+        time) is what :meth:`auto_purge` finds. Any other gets a marker (one PutItem)."""
+        if self.final_statuses.get(str(invocation_id)) is not None:
+            return
+        self.store.mark_for_purge(str(invocation_id), datetime.now(UTC))
 
     def auto_purge(self) -> None:
-        """Delete the orchestrator's items of the invocations final for longer than
-        ``auto_final_invocation_purge_hours`` (their state stays in the backend): one
-        Query per final status and shard, a key range of gsi2."""
+        """Delete the orchestrator's items of the invocations final, or marked for purge,
+        for longer than ``auto_final_invocation_purge_hours`` (their state stays in the
+        backend): one Query per final status and shard (a key range of gsi2), and one per
+        marker shard."""
         hours = self.conf.auto_final_invocation_purge_hours
         before = datetime.now(UTC) - timedelta(hours=hours)
-        final = [
-            invocation_id
-            for status in FINAL_STATUSES
-            for invocation_id, _ in self.store.invocations_in_status(status, before)
-        ]
-        for start in range(0, len(final), _PURGE_ROUND):
-            batch = final[start : start + _PURGE_ROUND]
+        found: dict[str, list[Key]] = {}  # invocation id -> its markers
+        for status in FINAL_STATUSES:
+            for invocation_id, _ in self.store.invocations_in_status(status, before):
+                found.setdefault(invocation_id, [])
+        for invocation_id, marker in self.store.marked_before(before):
+            found.setdefault(invocation_id, []).append(marker)
+        ids = list(found)
+        for start in range(0, len(ids), _PURGE_ROUND):
+            batch = ids[start : start + _PURGE_ROUND]
             for invocation_id in batch:
                 self.release_waiters(InvocationId(invocation_id))
-            self.store.delete_invocations(batch, [])
+            self.store.delete_invocations(batch, [key for inv in batch for key in found[inv]])
             self.final_statuses.forget(batch)
 
     def purge(self) -> None:

@@ -1,5 +1,5 @@
 """Keys of the orchestrator (pynenc 0.1): invocation statuses, registrations, argument
-index, blocking and runner heartbeats.
+index, blocking, auto-purge markers and runner heartbeats.
 
 Every base-table partition here is derived from the app id alone
 (:func:`orchestrator_partitions`), so the orchestrator's purge enumerates them without a
@@ -248,7 +248,18 @@ def waited_partitions(app_id: str) -> list[str]:
     return _sharded(app_id, "OW")
 
 
-# -- heartbeats, purge ------------------------------------------------------------------
+# -- auto purge, heartbeats, purge ------------------------------------------------------
+
+
+def purge_marker_key(app_id: str, invocation_id: str, timestamp: datetime) -> Key:
+    """A marker: purge the invocation's orchestration items after ``timestamp`` + the
+    configured delay; sorted by time in its shard, so old markers are a key range."""
+    inv = _inv(invocation_id)
+    return _key(f"A#{_app(app_id)}#OP#{_shard(inv)}", f"{timestamp_component(timestamp)}#{inv}")
+
+
+def purge_marker_partitions(app_id: str) -> list[str]:
+    return _sharded(app_id, "OP")
 
 
 # -- running concurrency control: one slot per concurrency key ---------------------------
@@ -278,7 +289,6 @@ def heartbeat_partitions(app_id: str) -> list[str]:
 
 def orchestrator_partitions(app_id: str) -> list[str]:
     """Every base-table partition of the app's orchestrator items: what its purge empties
-    (none of them is a state partition, so purging either keeps the other). ``OP`` held
-    auto-purge markers, which tables written by earlier versions may still hold."""
+    (none of them is a state partition, so purging either keeps the other)."""
     kinds = ("O", "OC", "OG", "OP", "OH", "OK")
     return [pk for kind in kinds for pk in _sharded(app_id, kind)]
