@@ -266,7 +266,11 @@ class DynamoDBOrchestrator(BaseOrchestrator):
         window = self.app.conf.runner_considered_dead_after_minutes * 60
         due = self.heartbeat_pacing.due(runner_ids, can_run_atomic_service, now, window)
         ttl = self.conf.dynamodb_heartbeat_ttl_seconds
-        self.store.heartbeat(due, now, can_run_atomic_service, ttl)
+        try:
+            self.store.heartbeat(due, now, can_run_atomic_service, ttl)
+        except Exception:
+            self.heartbeat_pacing.forget(due)
+            raise
 
     def _get_active_runners(
         self, timeout_seconds: float, can_run_atomic_service: bool | None = None

@@ -38,7 +38,11 @@ class HeartbeatPacing:
                     self._written[runner_id] = (now, can_run_atomic_service)
         return due
 
-    def forget(self) -> None:
-        """Write every heartbeat again (the items were purged)."""
+    def forget(self, runner_ids: list[str] | None = None) -> None:
+        """Write these heartbeats (every one for ``None``) again next time: their write
+        failed, or the items were purged."""
         with self._lock:
-            self._written.clear()
+            if runner_ids is None:
+                self._written.clear()
+            for runner_id in runner_ids or []:
+                self._written.pop(runner_id, None)
