@@ -177,3 +177,34 @@ def test_runners_recovery_and_blocking_are_queries_per_shard(app: Pynenc) -> Non
     # Auto purge reads the final statuses' index partitions (3 final statuses) and the
     # markers of invocations set up for purge before they were final.
     assert counted(app, orch.auto_purge) == Counter({"Query": 4 * SHARDS})
+
+
+def test_an_idle_runner_waits_on_sqs_rather_than_polling_dynamodb(
+    stack_app_instance: Pynenc,
+) -> None:
+    app = stack_app_instance
+    orch = app.orchestrator
+    store_client = orch.store.client
+
+    def looks() -> int:
+        before = store_client.request_counts["Query"]
+        list(orch.get_blocking_invocations(5))
+        return store_client.request_counts["Query"] - before
+
+    assert looks() == SHARDS  # the first look goes out, and finds none
+    assert looks() == 0  # within dynamodb_blocking_poll_seconds of an empty look
+    # Once a receive found the queue empty, the look waits the idle interval instead.
+    assert app.broker.retrieve_invocation() is None
+    assert app.broker.queue_seen_empty
+    orch.blocking_control._empty_look_at -= orch.conf.dynamodb_blocking_poll_seconds
+    assert looks() == 0
+    orch.blocking_control._empty_look_at -= orch.conf.dynamodb_blocking_idle_poll_seconds
+    assert looks() == SHARDS
+    # A wait registered by this process sends the next look at once.
+    task = app.task(add)
+    parent, child = (
+        DistributedInvocation.isolated(Call(task, Arguments({"x": i, "y": 0}))) for i in range(2)
+    )
+    orch.register_new_invocations([parent, child])
+    orch.waiting_for_results(parent.invocation_id, [child.invocation_id])
+    assert list(orch.get_blocking_invocations(5)) == [child.invocation_id]
