@@ -179,9 +179,16 @@ def test_blocking_sets_and_heartbeats() -> None:
         ":waited": {"SS": ["a", "b"]}
     }
     assert ob.remove_waiting_for("t", key, "a")["ConditionExpression"] == "attribute_exists(#pk)"
-    beat = ob.heartbeat("t", orch.heartbeat_key("a", "r"), 12.5, True)
+    beat = ob.heartbeat("t", orch.heartbeat_key("a", "r"), 12.5, True, 99)
     assert "#cr = if_not_exists(#cr, :now)" in beat["UpdateExpression"]
     assert beat["ExpressionAttributeValues"][":atomic"] == {"BOOL": True}
+    # Every heartbeat pushes the item's expiry (the table's TTL attribute) on.
+    assert "#exp = :exp" in beat["UpdateExpression"]
+    assert beat["ExpressionAttributeNames"]["#exp"] == schema.EXPIRES_AT
+    assert beat["ExpressionAttributeValues"][":exp"] == {"N": "99"}
+    waited = ob.mark_waited("t", orch.status_key("a", "i"), ["success", "failed"])
+    assert waited["ConditionExpression"] == "attribute_exists(#pk) AND NOT (#st IN (:f0, :f1))"
+    assert waited["ReturnValuesOnConditionCheckFailure"] == "ALL_OLD"
     service = ob.atomic_service_execution("t", orch.heartbeat_key("a", "r"), "s", "e")
     assert service["ConditionExpression"] == (
         "attribute_exists(#hb) AND (attribute_not_exists(#ss) OR #ss <= :start)"

@@ -55,6 +55,7 @@ class StatusRow:
     timestamp: datetime
     version: int
     token: str | None
+    waited: bool = False
 
     @classmethod
     def of(cls, item: Item) -> "StatusRow | None":
@@ -71,6 +72,7 @@ class StatusRow:
             timestamp=orch.parse_time(item[orch.STATUS_TIME]["S"]),
             version=int(item[orch.VERSION]["N"]),
             token=token["S"] if token else None,
+            waited=bool(item.get(orch.WAITED, {}).get("BOOL", False)),
         )
 
 

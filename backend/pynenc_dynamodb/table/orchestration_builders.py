@@ -234,6 +234,24 @@ def count_prefix(table: str, prefix: schema.Prefix) -> Request:
 # -- blocking control ---------------------------------------------------------------------
 
 
+def mark_waited(table: str, key: schema.Key, final_statuses: list[str]) -> Request:
+    """Flag a registered invocation's status item as waited for, unless it is final
+    already; a failed condition answers with the item as it was."""
+    finals = ", ".join(f":f{i}" for i in range(len(final_statuses)))
+    return {
+        "TableName": table,
+        "Key": key,
+        "UpdateExpression": "SET #wtd = :yes",
+        "ConditionExpression": f"{_EXISTS} AND NOT (#st IN ({finals}))",
+        "ExpressionAttributeNames": {"#wtd": orch.WAITED, "#pk": schema.PK, "#st": orch.STATUS},
+        "ExpressionAttributeValues": {
+            ":yes": {"BOOL": True},
+            **{f":f{i}": {"S": status} for i, status in enumerate(final_statuses)},
+        },
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+
+
 def add_waiter(table: str, key: schema.Key, waiter: str, index_keys: Item) -> Request:
     """Add ``waiter`` to the waiters of an invocation; index it as waited from its first
     wait on (``if_not_exists`` keeps the oldest time)."""
@@ -286,21 +304,29 @@ def delete_returning_old(table: str, key: schema.Key) -> Request:
 # -- runners ------------------------------------------------------------------------------
 
 
-def heartbeat(table: str, key: schema.Key, now: float, can_run_atomic_service: bool) -> Request:
+def heartbeat(
+    table: str, key: schema.Key, now: float, can_run_atomic_service: bool, expires_at: int
+) -> Request:
     """A runner's heartbeat: its time and eligibility; its creation time only the first
-    time (``if_not_exists``), so the order of runners by age never changes."""
+    time (``if_not_exists``), so the order of runners by age never changes. Each heartbeat
+    pushes the item's expiry on: a runner that stops heartbeating (a retired Lambda
+    identity, a dead worker) leaves an item that the table's TTL deletes."""
     return {
         "TableName": table,
         "Key": key,
-        "UpdateExpression": "SET #hb = :now, #atomic = :atomic, #cr = if_not_exists(#cr, :now)",
+        "UpdateExpression": (
+            "SET #hb = :now, #atomic = :atomic, #cr = if_not_exists(#cr, :now), #exp = :exp"
+        ),
         "ExpressionAttributeNames": {
             "#hb": orch.HEARTBEAT,
             "#atomic": orch.ATOMIC,
             "#cr": orch.CREATED,
+            "#exp": schema.EXPIRES_AT,
         },
         "ExpressionAttributeValues": {
             ":now": {"N": repr(now)},
             ":atomic": {"BOOL": can_run_atomic_service},
+            ":exp": {"N": str(expires_at)},
         },
     }
 

@@ -4,6 +4,7 @@ every orchestrator item of an app."""
 
 import contextlib
 import heapq
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +13,7 @@ from pynenc_dynamodb.errors import ConditionFailedError
 from pynenc_dynamodb.table import builders, schema
 from pynenc_dynamodb.table import orchestration_builders as ob
 from pynenc_dynamodb.table.builders import Item
-from pynenc_dynamodb.table.orchestration import OrchestrationStatuses
+from pynenc_dynamodb.table.orchestration import OrchestrationStatuses, StatusRow
 from pynenc_dynamodb.table.schema import orchestration as orch
 
 # Candidates checked per round of the blocking listing: one BatchGetItem of their items.
@@ -45,19 +46,39 @@ class OrchestrationStore(OrchestrationStatuses):
 
     # -- blocking control -----------------------------------------------------------
 
-    def wait(self, waiter_id: str, waited_ids: list[str], now: datetime) -> None:
-        """``waiter_id`` waits for ``waited_ids``: one UpdateItem per waited invocation
-        (its waiters, indexed from its first wait on) and one for the waiter."""
+    def wait(
+        self, waiter_id: str, waited_ids: list[str], now: datetime, final_statuses: list[str]
+    ) -> list[str]:
+        """``waiter_id`` waits for ``waited_ids``. Per waited invocation, one UpdateItem
+        flags its status item as waited (so that its final transition knows whether there
+        are waiters to release) unless it is final already, then one adds the waiter (and
+        indexes it as waited from its first wait on); one more for the waiter. A waited
+        invocation already final is left out: it will release nobody.
+
+        :return: the waited invocations that were not final
+        """
         waited = list(dict.fromkeys(waited_ids))
         if not waited:
-            return
+            return []
         self.ensure_table()
+        pending = []
         for waited_id in waited:
+            status_key = orch.status_key(self.app_id, waited_id)
+            try:
+                self.client.update(ob.mark_waited(self.table, status_key, final_statuses))
+            except ConditionFailedError as failed:
+                row = StatusRow.of(failed.item or {})
+                if row is not None and row.status in final_statuses:
+                    continue
+                # Not registered (yet): waited as before, released by a read-free delete.
             key = orch.blocking_key(self.app_id, waited_id)
             index = orch.waited_index_keys(self.app_id, waited_id, now)
             self.client.update(ob.add_waiter(self.table, key, waiter_id, index))
-        key = orch.blocking_key(self.app_id, waiter_id)
-        self.client.update(ob.add_waiting_for(self.table, key, waited))
+            pending.append(waited_id)
+        if pending:
+            key = orch.blocking_key(self.app_id, waiter_id)
+            self.client.update(ob.add_waiting_for(self.table, key, pending))
+        return pending
 
     def release(self, waited_id: str) -> list[str]:
         """``waited_id`` is done: delete its blocking item (one DeleteItem answering with
@@ -119,18 +140,23 @@ class OrchestrationStore(OrchestrationStatuses):
 
     # -- runners ----------------------------------------------------------------------
 
-    def heartbeat(self, runner_ids: list[str], now: float, can_run_atomic_service: bool) -> None:
+    def heartbeat(
+        self, runner_ids: list[str], now: float, can_run_atomic_service: bool, ttl_seconds: int
+    ) -> None:
         """One UpdateItem per runner: its heartbeat and eligibility, its creation time
-        kept from the first one."""
+        kept from the first one, its expiry ``ttl_seconds`` from ``now``."""
         if not runner_ids:
             return
         self.ensure_table()
+        expires_at = math.ceil(now) + ttl_seconds
         for runner_id in dict.fromkeys(runner_ids):
             key = orch.heartbeat_key(self.app_id, runner_id)
-            self.client.update(ob.heartbeat(self.table, key, now, can_run_atomic_service))
+            request = ob.heartbeat(self.table, key, now, can_run_atomic_service, expires_at)
+            self.client.update(request)
 
     def runners(self) -> list[RunnerRow]:
-        """Every runner with a heartbeat, oldest first: one Query per shard."""
+        """Every runner with a heartbeat, oldest first: one Query per shard. An item past
+        its expiry is left out (the table's TTL deletes it up to days late)."""
         rows = []
         requests = [
             builders.query_partition(self.table, pk, self.page_size)

@@ -49,6 +49,9 @@ class SQSBroker(BaseBroker):
         super().__init__(app)
         # The URL is looked up (or the queue created) once per process, on first use.
         self._queue_url: PerProcess[str] = PerProcess(self._resolve_queue_url)
+        # Whether this process's last receive found the queue empty (after its long poll):
+        # the DynamoDB orchestrator then looks for blocking invocations less often.
+        self.queue_seen_empty = False
 
     @cached_property
     def conf(self) -> ConfigBrokerSQS:
@@ -139,6 +142,7 @@ class SQSBroker(BaseBroker):
         received = self.sqs.receive(
             requests.receive(self.queue_url, 1, queue.wait_seconds, queue.visibility_seconds)
         )
+        self.queue_seen_empty = not received
         if not received:
             return None
         message = received[0]

@@ -27,7 +27,24 @@ class ConfigOrchestratorDynamoDB(ConfigOrchestrator, ConfigDynamoDB):
         meanwhile. pynenc's runners look on every loop iteration; the look only gives
         awaited invocations priority (they are queued in the broker all the same), so
         waiting a second costs at most that second of priority. 0 looks every time.
+
+    :cvar ConfigField[float] dynamodb_blocking_idle_poll_seconds:
+        The same interval while the app's broker found its queue empty at this process's
+        last receive (``SQSBroker``; other brokers do not say): every invocation that can
+        run is then in flight with some runner already, so a look only finds one whose
+        message was lost. The idle runner waits on SQS's long polling instead of polling
+        DynamoDB. Never below ``dynamodb_blocking_poll_seconds``.
+
+    :cvar ConfigField[int] dynamodb_heartbeat_ttl_seconds:
+        A runner's heartbeat item expires (``expires_at``, the table's TTL attribute) this
+        many seconds after its last heartbeat, so the ids of runners gone for good (each
+        Lambda execution environment, each worker process) do not pile up. Listings
+        ignore an expired item before DynamoDB deletes it; a runner is counted dead long
+        before (``runner_considered_dead_after_minutes``). Keep it above that window and
+        above the interval between heartbeats.
     """
 
     dynamodb_transition_attempts = ConfigField(5)
     dynamodb_blocking_poll_seconds = ConfigField(1.0)
+    dynamodb_blocking_idle_poll_seconds = ConfigField(30.0)
+    dynamodb_heartbeat_ttl_seconds = ConfigField(86400)

@@ -21,10 +21,13 @@ from pynenc.orchestrator.base_orchestrator import BaseOrchestrator
 from pynenc_dynamodb.config_fields import build_store
 from pynenc_dynamodb.plugin.conf import ConfigOrchestratorDynamoDB
 from pynenc_dynamodb.plugin.orchestrator.blocking_control import DynamoDBBlockingControl
+from pynenc_dynamodb.plugin.orchestrator.final_statuses import FINAL_STATUSES, FinalStatuses
+from pynenc_dynamodb.plugin.orchestrator.heartbeat_pacing import HeartbeatPacing
 from pynenc_dynamodb.plugin.orchestrator.running_slots import RunningSlots
 from pynenc_dynamodb.plugin.orchestrator.transitions import atomic_transition, record_of
 from pynenc_dynamodb.table.orchestration import Registration
 from pynenc_dynamodb.table.orchestration_runtime import OrchestrationStore
+from pynenc_dynamodb.table.schema import Key
 
 if TYPE_CHECKING:
     from pynenc.identifiers.call_id import CallId
@@ -65,9 +68,23 @@ class DynamoDBOrchestrator(BaseOrchestrator):
         return build_store(self.conf, self.app.app_id, OrchestrationStore)
 
     @cached_property
+    def heartbeat_pacing(self) -> HeartbeatPacing:
+        return HeartbeatPacing()
+
+    @cached_property
+    def final_statuses(self) -> FinalStatuses:
+        return FinalStatuses()
+
+    @cached_property
     def blocking_control(self) -> DynamoDBBlockingControl:
         return DynamoDBBlockingControl(
-            self.app, self.store, self.conf.dynamodb_blocking_poll_seconds
+            self.app,
+            self.store,
+            (
+                self.conf.dynamodb_blocking_poll_seconds,
+                self.conf.dynamodb_blocking_idle_poll_seconds,
+            ),
+            self.final_statuses,
         )
 
     @cached_property
@@ -101,9 +118,11 @@ class DynamoDBOrchestrator(BaseOrchestrator):
         self, invocation_id: "InvocationId", status: InvocationStatus, runner_id: str | None = None
     ) -> InvocationStatusRecord:
         attempts = self.conf.dynamodb_transition_attempts
-        record = atomic_transition(self.store, str(invocation_id), status, runner_id, attempts)
+        row = atomic_transition(self.store, str(invocation_id), status, runner_id, attempts)
+        # pynenc's trigger reads a final status back at once: answered from memory.
+        self.final_statuses.keep(row)
         self.running_slots.left_running(str(invocation_id), status)
-        return record
+        return record_of(row)
 
     def is_authorize_to_run_by_concurrency_control(
         self, invocation: "DistributedInvocation[Params, Result]"
@@ -124,9 +143,13 @@ class DynamoDBOrchestrator(BaseOrchestrator):
         return False
 
     def get_invocation_status_record(self, invocation_id: "InvocationId") -> InvocationStatusRecord:
-        row = self.store.status_row(str(invocation_id))
+        """One strongly consistent GetItem, none for a final status this process saw."""
+        row = self.final_statuses.get(str(invocation_id))
         if row is None:
-            raise KeyError(f"Invocation {invocation_id} is not registered in the orchestrator")
+            row = self.store.status_row(str(invocation_id))
+            if row is None:
+                raise KeyError(f"Invocation {invocation_id} is not registered in the orchestrator")
+            self.final_statuses.keep(row)
         return record_of(row)
 
     def filter_by_status(
@@ -198,21 +221,37 @@ class DynamoDBOrchestrator(BaseOrchestrator):
     # -- auto purge, purge --------------------------------------------------------------
 
     def set_up_invocation_auto_purge(self, invocation_id: "InvocationId") -> None:
+        """No request for an invocation this process knows final (pynenc calls this right
+        after the final transition): its final status's index entry (gsi2, by status and
+        time) is what :meth:`auto_purge` finds. Any other gets a marker (one PutItem)."""
+        if self.final_statuses.get(str(invocation_id)) is not None:
+            return
         self.store.mark_for_purge(str(invocation_id), datetime.now(UTC))
 
     def auto_purge(self) -> None:
-        """Delete the orchestrator's items of the invocations marked for purge longer ago
-        than ``auto_final_invocation_purge_hours`` (their state stays in the backend)."""
+        """Delete the orchestrator's items of the invocations final, or marked for purge,
+        for longer than ``auto_final_invocation_purge_hours`` (their state stays in the
+        backend): one Query per final status and shard (a key range of gsi2), and one per
+        marker shard."""
         hours = self.conf.auto_final_invocation_purge_hours
         before = datetime.now(UTC) - timedelta(hours=hours)
-        marked = list(self.store.marked_before(before))
-        for start in range(0, len(marked), _PURGE_ROUND):
-            batch = marked[start : start + _PURGE_ROUND]
-            for invocation_id, _ in batch:
+        found: dict[str, list[Key]] = {}  # invocation id -> its markers
+        for status in FINAL_STATUSES:
+            for invocation_id, _ in self.store.invocations_in_status(status, before):
+                found.setdefault(invocation_id, [])
+        for invocation_id, marker in self.store.marked_before(before):
+            found.setdefault(invocation_id, []).append(marker)
+        ids = list(found)
+        for start in range(0, len(ids), _PURGE_ROUND):
+            batch = ids[start : start + _PURGE_ROUND]
+            for invocation_id in batch:
                 self.release_waiters(InvocationId(invocation_id))
-            self.store.delete_invocations([inv for inv, _ in batch], [key for _, key in batch])
+            self.store.delete_invocations(batch, [key for inv in batch for key in found[inv]])
+            self.final_statuses.forget(batch)
 
     def purge(self) -> None:
+        self.final_statuses.forget()
+        self.heartbeat_pacing.forget()
         self.store.purge_orchestration()
 
     # -- runners, recovery, atomic services ---------------------------------------------
@@ -220,7 +259,18 @@ class DynamoDBOrchestrator(BaseOrchestrator):
     def register_runner_heartbeats(
         self, runner_ids: list[str], can_run_atomic_service: bool = False
     ) -> None:
-        self.store.heartbeat(runner_ids, time(), can_run_atomic_service)
+        """One UpdateItem per runner, unless this process wrote the same runner's heartbeat
+        within a twentieth of ``runner_considered_dead_after_minutes`` (see
+        :mod:`.heartbeat_pacing`)."""
+        now = time()
+        window = self.app.conf.runner_considered_dead_after_minutes * 60
+        due = self.heartbeat_pacing.due(runner_ids, can_run_atomic_service, now, window)
+        ttl = self.conf.dynamodb_heartbeat_ttl_seconds
+        try:
+            self.store.heartbeat(due, now, can_run_atomic_service, ttl)
+        except Exception:
+            self.heartbeat_pacing.forget(due)
+            raise
 
     def _get_active_runners(
         self, timeout_seconds: float, can_run_atomic_service: bool | None = None

@@ -52,7 +52,7 @@ def atomic_transition(
     target: InvocationStatus,
     runner_id: str | None,
     attempts: int,
-) -> InvocationStatusRecord:
+) -> StatusRow:
     """Move ``invocation_id`` to ``target`` with conditional writes, no read first.
 
     The first write carries the whole rule as its condition (from which statuses, owned by
@@ -62,6 +62,7 @@ def atomic_transition(
     that item's version follows. A resent write that had been applied is recognised by
     its token.
 
+    :return: the status item as written
     :raises KeyError: if the invocation is not registered
     :raises InvocationStatusError: as pynenc's validation decides
     """
@@ -72,7 +73,7 @@ def atomic_transition(
         now = datetime.now(UTC)
         if free or (owned and runner_id is not None):
             try:
-                row = store.transition(
+                return store.transition(
                     invocation_id,
                     status=target.value,
                     timestamp=now,
@@ -80,7 +81,6 @@ def atomic_transition(
                     token=token,
                     condition=ob.status_condition(free, owned, runner_id),
                 )
-                return record_of(row)
             except ConditionFailedError as failed:
                 last = StatusRow.of(failed.item or {})
         else:
@@ -89,11 +89,11 @@ def atomic_transition(
         if last is None:
             raise KeyError(f"Invocation {invocation_id} is not registered in the orchestrator")
         if last.token == token:
-            return record_of(last)  # our write was applied; its answer was lost
+            return last  # our write was applied; its answer was lost
         decided = status_record_transition(record_of(last), target, runner_id)
         try:
             owner: object = decided.runner_id
-            row = store.transition(
+            return store.transition(
                 invocation_id,
                 status=target.value,
                 timestamp=now,
@@ -101,11 +101,10 @@ def atomic_transition(
                 token=token,
                 condition=ob.version_condition(last.version),
             )
-            return record_of(row)
         except ConditionFailedError as failed:
             again = StatusRow.of(failed.item or {})
             if again is not None and again.token == token:
-                return record_of(again)
+                return again
     current = record_of(last) if last else InvocationStatusRecord(target)
     raise InvocationStatusRaceConditionError(
         invocation_id, current, InvocationStatusRecord(target, runner_id), current

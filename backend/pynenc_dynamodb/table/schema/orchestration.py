@@ -42,6 +42,8 @@ RETRIES: Final = "rt"
 ARG_TOKENS: Final = "args"
 WAITERS: Final = "by"
 WAITING_FOR: Final = "for"
+# On a status item: some invocation registered a wait for it before it became final.
+WAITED: Final = "wtd"
 CREATED: Final = "cr"
 HEARTBEAT: Final = "hb"
 ATOMIC: Final = "atomic"
