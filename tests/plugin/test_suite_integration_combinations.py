@@ -8,6 +8,8 @@ read again: the override below sets ours the same way.
 """
 
 # ruff: noqa: F403
+from collections.abc import Iterator
+
 import pytest
 from pynenc import Pynenc
 from pynenc.serializer.base_serializer import BaseSerializer
@@ -41,7 +43,7 @@ def _combinations() -> list[tuple[type, type]]:
 )
 def app_combination_instance(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, endpoint: LocalEndpointProcess
-) -> Pynenc:
+) -> Iterator[Pynenc]:
     runner, serializer = request.param
     _test_module, test_name = util.get_module_name(request)
     settings = {
@@ -64,4 +66,9 @@ def app_combination_instance(
     }
     for name, value in settings.items():
         monkeypatch.setenv(f"PYNENC__{name}", value)
-    return Pynenc()
+    app = Pynenc()
+    yield app
+    # After pynenc's ``app`` fixture has stopped the runner and killed its processes. The
+    # table is the session's: moto answers each Query by scanning all of it, so items
+    # left behind would slow every later test.
+    app.purge()
