@@ -68,3 +68,45 @@ def test_queries_beside_writes_never_fail(endpoint: LocalEndpointProcess) -> Non
     for thread in readers:
         thread.join()
     assert errors == []
+
+
+def test_a_long_poll_gets_the_group_message_freed_during_its_wait(
+    endpoint: LocalEndpointProcess,
+) -> None:
+    """As on SQS: a receive that starts while the group's message is in flight hands out
+    the group's next message once that one is deleted, within the same long poll."""
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=endpoint.url,
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
+    url = sqs.create_queue(
+        QueueName=f"long-poll-{uuid.uuid4().hex[:8]}.fifo",
+        Attributes={"FifoQueue": "true"},
+    )["QueueUrl"]
+
+    def send(body: str) -> None:
+        sqs.send_message(
+            QueueUrl=url, MessageBody=body, MessageGroupId="g", MessageDeduplicationId=body
+        )
+
+    send("first")
+    (held,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
+    send("second")
+    received: list[dict[str, Any]] = []
+    polling = threading.Thread(
+        target=lambda: received.extend(
+            sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=3).get(
+                "Messages", []
+            )
+        )
+    )
+    polling.start()
+    # The poll has begun while "first" is in flight; its delete frees the group.
+    threading.Event().wait(0.5)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=held["ReceiptHandle"])
+    polling.join()
+    assert [message["Body"] for message in received] == ["second"]
+    sqs.delete_queue(QueueUrl=url)

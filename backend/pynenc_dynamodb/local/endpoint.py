@@ -140,6 +140,9 @@ class LocalEndpoint(LoopbackServer):
             create_backend_app,
         )
 
+        from pynenc_dynamodb.local.sqs_long_polling import patch_long_polling
+
+        patch_long_polling()
         moto_app = DomainDispatcherApplication(create_backend_app)
         self.counter = RequestCounter(AtomicWrites(moto_app))
         super().__init__(self.counter, host, port)
