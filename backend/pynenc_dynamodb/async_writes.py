@@ -31,11 +31,12 @@ def join_write(thread: threading.Thread) -> None:
     while True:
         try:
             thread.join()
-            return
         except RuntimeError:
             if thread.is_alive() or time.monotonic() > deadline:
                 raise
             time.sleep(0.001)
+        else:
+            return
 
 
 class KeptWriteErrors:

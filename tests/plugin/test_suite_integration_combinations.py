@@ -19,7 +19,10 @@ from pynenc_tests.integration.combinations.all_tests import *
 from pynenc_tests.integration.combinations.conftest import *
 from pynenc_tests.util.subclasses import get_runner_subclasses
 
+from pynenc_dynamodb.aws.dynamodb import DynamoDBClient
+from pynenc_dynamodb.aws.settings import ClientSettings
 from pynenc_dynamodb.local.endpoint import DEFAULT_BUCKET, LocalEndpointProcess
+from pynenc_dynamodb.table.lifecycle import ensure_table
 from tests.conftest import TABLE, unique_app_id
 
 
@@ -46,6 +49,12 @@ def app_combination_instance(
 ) -> Iterator[Pynenc]:
     runner, serializer = request.param
     _test_module, test_name = util.get_module_name(request)
+    # A table of the test's own: moto answers each Query by scanning (and sorting) the
+    # whole table, so items of earlier tests in a shared one would slow every later test,
+    # and deleting a table is one request where a purge is dozens.
+    table = unique_app_id(TABLE)
+    client = DynamoDBClient(ClientSettings(endpoint_url=endpoint.url))
+    ensure_table(client, table, True)
     settings = {
         "APP_ID": unique_app_id(test_name[:40]),
         "CLIENT_DATA_STORE_CLS": "DynamoDBClientDataStore",
@@ -55,7 +64,7 @@ def app_combination_instance(
         "STATE_BACKEND_CLS": "DynamoDBStateBackend",
         "TRIGGER_CLS": "DynamoDBTrigger",
         "RUNNER_CLS": runner.__name__,
-        "DYNAMODB_TABLE_NAME": TABLE,
+        "DYNAMODB_TABLE_NAME": table,
         "DYNAMODB_ENDPOINT_URL": endpoint.url,
         "DYNAMODB_S3_BUCKET": DEFAULT_BUCKET,
         "SQS_CREATE_QUEUE": "True",
@@ -66,9 +75,6 @@ def app_combination_instance(
     }
     for name, value in settings.items():
         monkeypatch.setenv(f"PYNENC__{name}", value)
-    app = Pynenc()
-    yield app
-    # After pynenc's ``app`` fixture has stopped the runner and killed its processes. The
-    # table is the session's: moto answers each Query by scanning all of it, so items
-    # left behind would slow every later test.
-    app.purge()
+    yield Pynenc()
+    # After pynenc's ``app`` fixture has stopped the runner and killed its processes.
+    client.call("DeleteTable", {"TableName": table})

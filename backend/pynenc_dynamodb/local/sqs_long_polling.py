@@ -28,7 +28,7 @@ def patch_long_polling() -> None:
     if getattr(short_poll, _PATCHED, False):
         return
 
-    def receive_message(
+    def receive_message(  # noqa: PLR0917 - moto's signature, called positionally
         self: Any,
         queue_name: str,
         count: int,
