@@ -46,12 +46,14 @@ test-0024: $(VENV)/.installed node_modules/.installed
 	bash infra/ensure-redis.sh
 	$(BIN)/python -m pytest
 
+# pynenc's combinations suite runs here on ThreadRunner; its process runners' part (three
+# times as long) in test-combinations.
 test-01: $(VENV01)/.installed
-	$(BIN01)/python -m pytest
+	$(BIN01)/python -m pytest -m "not full_combinations"
 
-# pynenc's integration.combinations suite on the whole AWS stack: open work (README, Tests).
+# pynenc's integration.combinations suite on the whole AWS stack, every runner (README, Tests).
 test-combinations: $(VENV01)/.installed
-	PYNENC_DYNAMODB_COMBINATIONS=1 $(BIN01)/python -m pytest --timeout 90 tests/plugin/test_suite_integration_combinations.py
+	$(BIN01)/python -m pytest --timeout 90 tests/plugin/test_suite_integration_combinations.py
 
 lint: $(VENV)/.installed $(VENV01)/.installed $(MYPY_01_CONFIG)
 	$(BIN)/ruff check .

@@ -32,10 +32,6 @@ if pynenc_dynamodb.PYNENC_01:
     collect_ignore = [
         p.name for p in Path(__file__).parent.iterdir() if p.is_dir() and p.name != "plugin"
     ]
-    # pynenc's combinations suite on the whole AWS stack does not pass yet (its timed
-    # assertions on moto; see the README's tests section): `make test-combinations` runs it.
-    if os.environ.get("PYNENC_DYNAMODB_COMBINATIONS") != "1":
-        collect_ignore.append("plugin/test_suite_integration_combinations.py")
 else:
     collect_ignore = ["plugin"]
 

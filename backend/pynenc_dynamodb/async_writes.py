@@ -7,6 +7,7 @@ The adapters keep the first failure of each invocation and raise it, as
 
 import logging
 import threading
+import time
 
 from pynenc_dynamodb.errors import AsyncWriteError
 
@@ -14,6 +15,28 @@ logger = logging.getLogger(__name__)
 
 # Background history write errors kept for the wait methods, at most.
 MAX_KEPT_ERRORS = 1000
+# How long a wait gives a write registered by pynenc, but not yet started, to start.
+START_WAIT_SECONDS = 5.0
+
+
+def join_write(thread: threading.Thread) -> None:
+    """Wait for a background write's thread.
+
+    pynenc registers the thread in ``invocation_threads`` before it starts it, and another
+    thread may wait in between: joining then raises, so wait for the start first.
+
+    :param thread: the write's thread, started or about to be
+    """
+    deadline = time.monotonic() + START_WAIT_SECONDS
+    while True:
+        try:
+            thread.join()
+        except RuntimeError:
+            if thread.is_alive() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.001)
+        else:
+            return
 
 
 class KeptWriteErrors:
@@ -48,13 +71,14 @@ class KeptWriteErrors:
         :raises AsyncWriteError: if a history record of the invocation was not written
         """
         for thread in self.invocation_threads.pop(invocation_id, []):
-            thread.join()
+            join_write(thread)
         error = self._async_errors.pop(invocation_id, None)
         if error is not None:
             raise AsyncWriteError(invocation_id, error) from error
 
     def wait_for_all_async_operations(self) -> None:
         """Wait for every background write; raise the first that failed."""
+        # A copy of the ids: runner threads register writes meanwhile.
         for invocation_id in list(self.invocation_threads):
             self.wait_for_invocation_async_operations(invocation_id)
         for invocation_id in list(self._async_errors):
@@ -62,9 +86,11 @@ class KeptWriteErrors:
 
     def _settle_writes(self) -> None:
         """Wait for every background write and forget its errors (before a purge: a
-        record still in flight would land after it, and its failure no longer matters)."""
-        for threads in self.invocation_threads.values():
-            for thread in threads:
-                thread.join()
-        self.invocation_threads.clear()
+        record still in flight would land after it, and its failure no longer matters).
+
+        Runner threads may register writes meanwhile: those registered once it has begun
+        are left to their own wait."""
+        for invocation_id in list(self.invocation_threads):
+            for thread in self.invocation_threads.pop(invocation_id, []):
+                join_write(thread)
         self._async_errors.clear()

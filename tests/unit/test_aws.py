@@ -81,3 +81,14 @@ def test_aws_region_is_honoured_as_lambda_and_ecs_set_it(monkeypatch: pytest.Mon
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "id")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     assert build_boto3_client(ClientSettings()).meta.region_name == "sa-east-1"
+
+
+def test_clients_share_the_service_models_of_the_process() -> None:
+    """Each client has a session of its own, but the service models are read once per
+    process: building a client does not parse them again."""
+    dynamodb = build_boto3_client(ClientSettings(endpoint_url="http://127.0.0.1:1"))
+    other = build_boto3_client(
+        ClientSettings(endpoint_url="http://127.0.0.1:2", region="eu-west-1")
+    )
+    assert dynamodb._loader is other._loader
+    assert other.meta.region_name == "eu-west-1"

@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from pynenc_dynamodb.aws.retry import RetryPolicy
@@ -103,6 +105,21 @@ class ClientSettings:
         )
 
 
+# The service models every client of this process reads, parsed once: a session of its own
+# per client would parse them again, about 0.1 s per client (more for S3's), which a
+# process that pynenc starts per invocation (ProcessRunner) pays on each. The loader holds
+# only what it read from botocore's files, so a forked child keeps it.
+_MODELS = botocore.loaders.create_loader()
+
+
+def _botocore_session() -> botocore.session.Session:
+    """A botocore session of its own (credentials and region are per session), reading
+    the service models from the process's one loader."""
+    session = botocore.session.Session()
+    session.register_component("data_loader", _MODELS)
+    return session
+
+
 def resolve_session(
     endpoint: str, region: str, service: str, region_setting: str, credentials_hint: str = ""
 ) -> tuple[boto3.session.Session, str]:
@@ -118,9 +135,13 @@ def resolve_session(
     local = bool(endpoint) and is_loopback(endpoint)
     if local and not os.environ.get("AWS_ACCESS_KEY_ID"):
         key_id, secret = LOCAL_CREDENTIALS
-        session = boto3.session.Session(aws_access_key_id=key_id, aws_secret_access_key=secret)
+        session = boto3.session.Session(
+            aws_access_key_id=key_id,
+            aws_secret_access_key=secret,
+            botocore_session=_botocore_session(),
+        )
     else:
-        session = boto3.session.Session()
+        session = boto3.session.Session(botocore_session=_botocore_session())
     # boto3 reads AWS_DEFAULT_REGION only; Lambda, ECS and the other SDKs set AWS_REGION.
     region = (
         region

@@ -57,18 +57,25 @@ class RequestCounter:
 
 
 class AtomicWrites:
-    """WSGI middleware that serves one DynamoDB write at a time.
+    """WSGI middleware that serves one DynamoDB write at a time, and never beside a Query
+    or a Scan.
 
     DynamoDB applies each write (its condition included) atomically per item: two
     conditional writes on one item never both pass. moto's server handles requests in
     threads and checks a condition, then writes, with no lock in between, so two racing
     conditional writes could both pass; serializing the writes gives the embedded
     endpoint the guarantee the orchestrator's transitions rely on, as on AWS.
+
+    moto answers a Scan by walking the table's dict of items, and a Query by walking the
+    attributes of the items it found: a write in another thread meanwhile (UpdateItem
+    changes an item in place) makes it fail ("dictionary changed size during iteration",
+    an HTTP 500 the client retries), so those wait for the writes too.
     """
 
     WRITES = frozenset(
         {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
     )
+    SERIALIZED = WRITES | {"Query", "Scan"}
 
     def __init__(self, app: WSGIApplication) -> None:
         self.app = app
@@ -76,7 +83,7 @@ class AtomicWrites:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         target = str(environ.get("HTTP_X_AMZ_TARGET", ""))
-        if target.startswith(_TARGET_PREFIX) and target[len(_TARGET_PREFIX) :] in self.WRITES:
+        if target.startswith(_TARGET_PREFIX) and target[len(_TARGET_PREFIX) :] in self.SERIALIZED:
             with self._lock:
                 # The whole answer is computed under the lock, not just started.
                 return list(self.app(environ, start_response))
@@ -135,8 +142,10 @@ class LocalEndpoint(LoopbackServer):
         )
 
         from pynenc_dynamodb.local import partition_reads
+        from pynenc_dynamodb.local.sqs_long_polling import patch_long_polling
 
         partition_reads.install()
+        patch_long_polling()
         moto_app = DomainDispatcherApplication(create_backend_app)
         self.counter = RequestCounter(AtomicWrites(moto_app))
         super().__init__(self.counter, host, port)
