@@ -11,12 +11,29 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 REDIS = {
     "PYNENC__BROKER_CLS": "RedisBroker",
     "PYNENC__ORCHESTRATOR_CLS": "RedisOrchestrator",
     "PYNENC__REDIS_HOST": "127.0.0.1",
 }
+# pynenc 0.0.24's ProcessRunner: once an awaited invocation is final, the parent sends
+# SIGCONT to its waiters and sets them RUNNING (runner/process_runner.py:175-182) with a
+# batch write that overwrites any status (orchestrator/redis_orchestrator.py:386-414). A
+# resumed waiter whose cached status of what it awaits is still fresh
+# (invocation/dist_invocation.py:110-115) registers as waiting again
+# (runner/process_runner.py:227-238), so the parent can resume it once more after it has
+# failed: pong's FAILED becomes RUNNING, and ping waits on it for ever. Seen with
+# RedisStateBackend too (tests/integration/test_cycles.py); slower state calls make it
+# likelier. The end-to-end workflow, which waits for its sub-tasks, stalled once under load
+# on ProcessRunner too (tests/integration/test_e2e.py), its run past any timeout.
+PROCESS_RUNNER_RACE = pytest.mark.xfail(
+    strict=False,
+    raises=subprocess.TimeoutExpired,
+    reason="pynenc 0.0.24 ProcessRunner overwrites a resumed waiter's final status",
+)
 # Process runners need a distributed broker and orchestrator: pynenc 0.0.24's are Redis.
 RUNNERS: dict[str, dict[str, str]] = {
     "ThreadRunner": {},
@@ -57,7 +74,7 @@ def start(runner: str, env: dict[str, str]) -> "subprocess.Popen[str]":
     )
 
 
-def finish(process: "subprocess.Popen[str]", timeout: float = 240) -> dict[str, object]:
+def finish(process: "subprocess.Popen[str]", timeout: float = 120) -> dict[str, object]:
     """Wait for a run started by :func:`start`; its printed ids and results. A run still
     going after ``timeout`` is killed with its workers, so none outlives the test."""
     try:

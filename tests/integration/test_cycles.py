@@ -13,7 +13,7 @@ import pytest
 
 from pynenc_dynamodb.local.endpoint import LocalEndpointProcess, point_app_at
 from tests.conftest import TABLE, unique_app_id
-from tests.helpers.e2e_run import REDIS, ROOT
+from tests.helpers.e2e_run import PROCESS_RUNNER_RACE, REDIS, ROOT
 
 # The cycle holds three invocations at once (ping waits on pong, pong on the second
 # ping, which is where the cycle is detected). These runners keep the slot of a waiting
@@ -25,19 +25,6 @@ SLOTS = {
     "MultiThreadRunner": {},
 }
 BACKENDS = ["DynamoDBStateBackend", "RedisStateBackend"]
-# pynenc 0.0.24's ProcessRunner: once an awaited invocation is final, the parent sends
-# SIGCONT to its waiters and sets them RUNNING (runner/process_runner.py:175-182) with a
-# batch write that overwrites any status (orchestrator/redis_orchestrator.py:386-414). A
-# resumed waiter whose cached status of what it awaits is still fresh
-# (invocation/dist_invocation.py:110-115) registers as waiting again
-# (runner/process_runner.py:227-238), so the parent can resume it once more after it has
-# failed: pong's FAILED becomes RUNNING, and ping waits on it for ever. Seen with
-# RedisStateBackend too; slower state calls make it likelier.
-PROCESS_RUNNER_RACE = pytest.mark.xfail(
-    strict=False,
-    raises=subprocess.TimeoutExpired,
-    reason="pynenc 0.0.24 ProcessRunner overwrites a resumed waiter's final status",
-)
 RUN_BOUND_SECONDS = 60
 
 

@@ -12,10 +12,13 @@ from pynenc.invocation.status import InvocationStatus
 
 from pynenc_dynamodb.local.endpoint import LocalEndpointProcess
 from tests.conftest import TABLE, AppFactory, store_endpoint_named, unique_app_id
-from tests.helpers.e2e_run import RUNNERS, finish, runner_env, start
+from tests.helpers.e2e_run import PROCESS_RUNNER_RACE, RUNNERS, finish, runner_env, start
 
 # Every runner on moto; the thread runner on dynalite too, which refuses what DynamoDB would.
-RUNS = [(runner, "moto") for runner in RUNNERS] + [("ThreadRunner", "dynalite")]
+RUNS = [
+    pytest.param(runner, "moto", marks=[PROCESS_RUNNER_RACE] if runner == "ProcessRunner" else [])
+    for runner in RUNNERS
+] + [pytest.param("ThreadRunner", "dynalite")]
 
 
 @pytest.mark.e2e
