@@ -280,9 +280,10 @@ def render(
         lines.append(f"| {count} | {aws:.1f} | {redis:.1f} | {aws / redis:.2f} |")
     lines += [
         "",
-        "moto answers every Query by scanning its whole table and serves every request from"
-        " one process on these 2 cores, which the workers share: the AWS figures are the"
-        " embedded endpoint's, not DynamoDB's or SQS's.",
+        "The embedded endpoint (moto, with its Query reading one partition) serves every"
+        " request from one process, writes one at a time, on these 2 cores, which the"
+        " workers share: the AWS figures are the embedded endpoint's, not DynamoDB's or"
+        " SQS's.",
     ]
     return "\n".join(lines)
 
